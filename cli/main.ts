@@ -1,0 +1,82 @@
+#!/usr/bin/env bun
+/**
+ * The a3s multiplexer: builds the commander tree and runs it. Command groups live one per file;
+ * their actions import the core lazily so `--version` and `--help` stay fast.
+ */
+import { Command, CommanderError } from "commander";
+import { configureLog } from "../src/core/log.ts";
+import { VERSION } from "../src/core/version.ts";
+import { boxCommand } from "./box/index.ts";
+import { codeCommand } from "./code/index.ts";
+import { completionCommand } from "./completion.ts";
+import { configCommand } from "./config.ts";
+import { createContext } from "./context.ts";
+import { cronCommand } from "./cron/index.ts";
+import { doctorCommand } from "./doctor.ts";
+import { reportError } from "./errors.ts";
+import { powerCommand } from "./power/index.ts";
+import { searchCommand } from "./search/index.ts";
+import { versionCommand } from "./version.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("a3s")
+    .description("Agent infrastructure in one binary: sandboxes, local LLMs, a coding agent, cron and search")
+    .version(VERSION, "--version", "print the version number and exit")
+    .option("--json", "print machine-readable JSON on stdout")
+    .option("-q, --quiet", "print only essential output")
+    .option("--no-color", "disable colours (NO_COLOR is honoured too)")
+    .option("--home <dir>", "state directory (default: $A3S_HOME or ~/.a3s)")
+    .option("-v, --verbose", "mirror debug logs to stderr")
+    .addCommand(boxCommand())
+    .addCommand(powerCommand())
+    .addCommand(codeCommand())
+    .addCommand(cronCommand())
+    .addCommand(searchCommand())
+    .addCommand(configCommand())
+    .addCommand(versionCommand())
+    .addCommand(doctorCommand())
+    .addCommand(completionCommand(() => program));
+  program.hook("preAction", (_root, action) => {
+    const { paths, options, out } = createContext(action);
+    configureLog({
+      dir: paths.logs,
+      ...(options.verbose ? { mirror: (line: string) => out.stderr.write(line) } : {}),
+    });
+  });
+  applyEverywhere(program);
+  return program;
+}
+
+/** Settings commander only copies to subcommands made with .command(); ours are added, so walk the tree. */
+function applyEverywhere(command: Command): void {
+  command
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ outputError: () => {} })
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
+  for (const sub of command.commands) applyEverywhere(sub);
+}
+
+const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    // `a3s box` without a subcommand shows the group's help, as `docker image` does: not an error.
+    if (err instanceof CommanderError && HELP_CODES.has(err.code)) return 0;
+    return reportError(err, { json: argv.includes("--json"), stdout: process.stdout, stderr: process.stderr });
+  }
+}
+
+if (import.meta.main) {
+  const code = await main();
+  // Keep-alive sockets and timers of library code must not hold the process open after the command.
+  process.exit(code);
+}

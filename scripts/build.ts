@@ -1,0 +1,111 @@
+/**
+ * Compiles a3s into one executable.
+ *   bun scripts/build.ts          → dist/a3s for this machine
+ *   bun scripts/build.ts --all    → the release matrix in dist/<target>/, archives and SHA256SUMS in dist/release/
+ */
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BunPlugin } from "bun";
+import { create as createTar } from "tar";
+import pkg from "../package.json" with { type: "json" };
+import { writeZip } from "./lib/zip.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const DIST = join(ROOT, "dist");
+
+interface Target {
+  bun: Bun.Build.CompileTarget;
+  os: "linux" | "darwin" | "windows";
+  arch: "x64" | "arm64";
+}
+
+const RELEASE_TARGETS: Target[] = [
+  { bun: "bun-linux-x64", os: "linux", arch: "x64" },
+  { bun: "bun-linux-arm64", os: "linux", arch: "arm64" },
+  { bun: "bun-darwin-x64", os: "darwin", arch: "x64" },
+  { bun: "bun-darwin-arm64", os: "darwin", arch: "arm64" },
+  { bun: "bun-windows-x64", os: "windows", arch: "x64" },
+];
+
+/**
+ * Ink imports react-devtools-core, used only with DEV=true; the bundler must still resolve it, and
+ * marking it external crashes at run time, so it becomes an empty module.
+ */
+const stubDevtools: BunPlugin = {
+  name: "stub-react-devtools-core",
+  setup(build) {
+    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: "react-devtools-core", namespace: "stub" }));
+    build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
+      contents: "export default { connectToDevTools() {} };",
+      loader: "js",
+    }));
+  },
+};
+
+function gitCommit(): string {
+  const result = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: ROOT, stderr: "ignore" });
+  const sha = result.stdout.toString().trim();
+  if (result.exitCode !== 0 || sha === "") return "unknown";
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"], { cwd: ROOT });
+  return dirty.stdout.toString().trim() === "" ? sha : `${sha}-dirty`;
+}
+
+async function compile(target: Bun.Build.CompileTarget, outfile: string, commit: string): Promise<void> {
+  const result = await Bun.build({
+    entrypoints: [join(ROOT, "cli/main.ts")],
+    compile: { target, outfile, autoloadDotenv: false, autoloadBunfig: false },
+    bytecode: true,
+    format: "esm",
+    minify: true,
+    define: { A3S_VERSION: JSON.stringify(pkg.version), A3S_COMMIT: JSON.stringify(commit) },
+    plugins: [stubDevtools],
+  });
+  if (!result.success) {
+    for (const message of result.logs) console.error(message);
+    throw new Error(`build for ${target} failed`);
+  }
+}
+
+function hostTarget(): Bun.Build.CompileTarget {
+  const arch = process.arch === "arm64" ? "arm64" : "x64";
+  return `bun-${process.platform}-${arch}` as Bun.Build.CompileTarget;
+}
+
+async function buildRelease(commit: string): Promise<void> {
+  const releaseDir = join(DIST, "release");
+  rmSync(releaseDir, { recursive: true, force: true });
+  mkdirSync(releaseDir, { recursive: true });
+  const sums: string[] = [];
+  for (const target of RELEASE_TARGETS) {
+    const started = performance.now();
+    const name = `a3s-${pkg.version}-${target.os}-${target.arch}`;
+    const stage = join(DIST, target.bun, name);
+    rmSync(join(DIST, target.bun), { recursive: true, force: true });
+    mkdirSync(stage, { recursive: true });
+    const binary = target.os === "windows" ? "a3s.exe" : "a3s";
+    await compile(target.bun, join(stage, binary), commit);
+    cpSync(join(ROOT, "completions"), join(stage, "completions"), { recursive: true });
+    const archive = target.os === "windows" ? `${name}.zip` : `${name}.tar.gz`;
+    const archivePath = join(releaseDir, archive);
+    if (target.os === "windows") {
+      writeZip(archivePath, join(DIST, target.bun), name);
+    } else {
+      await createTar({ gzip: true, file: archivePath, cwd: join(DIST, target.bun), portable: true }, [name]);
+    }
+    const digest = createHash("sha256").update(readFileSync(archivePath)).digest("hex");
+    sums.push(`${digest}  ${archive}`);
+    console.error(`built ${archive} in ${Math.round(performance.now() - started)} ms`);
+  }
+  writeFileSync(join(releaseDir, "SHA256SUMS"), `${sums.join("\n")}\n`);
+  console.error(`wrote ${readdirSync(releaseDir).length} files to ${releaseDir}`);
+}
+
+const commit = gitCommit();
+if (process.argv.includes("--all")) {
+  await buildRelease(commit);
+} else {
+  const started = performance.now();
+  await compile(hostTarget(), join(DIST, "a3s"), commit);
+  console.error(`built dist/a3s (${pkg.version}, ${commit}) in ${Math.round(performance.now() - started)} ms`);
+}
