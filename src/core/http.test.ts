@@ -4,10 +4,10 @@ import { A3sError } from "./errors.ts";
 import { backoff, createDispatcher, httpRequest, readJson, retryAfter } from "./http.ts";
 
 let hits = new Map<string, number>();
-const server = Bun.serve({
+const server: Bun.Server<undefined> = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
-  fetch(req) {
+  fetch(req): Response {
     const url = new URL(req.url);
     const count = (hits.get(url.pathname) ?? 0) + 1;
     hits.set(url.pathname, count);
