@@ -18,7 +18,8 @@ export function configCommand(): Command {
       const { out, paths, env } = createContext(command);
       const loaded = loadConfig(paths.config, env);
       const value = getConfigValue(loaded, key);
-      if (out.json) out.printJson({ key, value: value ?? null, source: loaded.sources.get(key) ?? "default" });
+      if (out.json)
+        out.printJson({ key, value: value ?? null, source: loaded.sources.get(key) ?? "default" });
       else out.line(show(value));
     });
 

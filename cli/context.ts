@@ -33,7 +33,11 @@ export function globalOptionsOf(command: Command): GlobalOptions {
 }
 
 /** Colour only where a person is looking, and never when NO_COLOR asks otherwise (no-color.org). */
-export function wantsColor(options: GlobalOptions, env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): boolean {
+export function wantsColor(
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  stream: { isTTY?: boolean },
+): boolean {
   if (!options.color) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;

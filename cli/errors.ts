@@ -12,7 +12,10 @@ const log = logger("cli");
 /** Commander reports its own parse errors; give them our code and pull "Did you mean" into a hint. */
 export function fromCommanderError(err: CommanderError): A3sError {
   const [first = "", ...rest] = err.message.replace(/^error:\s*/, "").split("\n");
-  const suggestion = rest.join(" ").trim().replace(/^\((.*)\)$/, "$1");
+  const suggestion = rest
+    .join(" ")
+    .trim()
+    .replace(/^\((.*)\)$/, "$1");
   return new A3sError("usage", first, {
     hint: suggestion !== "" ? suggestion : "see 'a3s --help'",
   });
@@ -49,7 +52,10 @@ export function reportError(err: unknown, target: ReportTarget): number {
       ? `this is a bug or an unexpected condition; details are in ${logFile}`
       : error.hint;
   if (target.json) {
-    const body = hint === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, hint };
+    const body =
+      hint === undefined
+        ? { code: error.code, message: error.message }
+        : { code: error.code, message: error.message, hint };
     target.stdout.write(`${JSON.stringify({ error: body })}\n`);
   } else {
     target.stderr.write(`error: ${error.message}\n`);

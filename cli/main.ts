@@ -71,7 +71,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   } catch (err) {
     // `a3s box` without a subcommand shows the group's help, as `docker image` does: not an error.
     if (err instanceof CommanderError && HELP_CODES.has(err.code)) return 0;
-    return reportError(err, { json: argv.includes("--json"), stdout: process.stdout, stderr: process.stderr });
+    return reportError(err, {
+      json: argv.includes("--json"),
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { A3sError } from "../src/core/errors.ts";
+import type { A3sError } from "../src/core/errors.ts";
 import { displayWidth, formatTable, Output, renderTemplate, type Stream } from "./output.ts";
 import { formatBar, formatBytes, ProgressView } from "./progress.ts";
 
@@ -54,10 +54,16 @@ describe("formatTable", () => {
 
   test("wide characters count double", () => {
     expect(displayWidth("任务")).toBe(4);
-    const table = formatTable([{ n: "任务", v: "x" }, { n: "ab", v: "y" }], [
-      { header: "NAME", value: (r) => r.n },
-      { header: "V", value: (r) => r.v },
-    ]);
+    const table = formatTable(
+      [
+        { n: "任务", v: "x" },
+        { n: "ab", v: "y" },
+      ],
+      [
+        { header: "NAME", value: (r) => r.n },
+        { header: "V", value: (r) => r.v },
+      ],
+    );
     expect(table.split("\n")[1]).toBe("任务   x");
     expect(table.split("\n")[2]).toBe("ab     y");
   });
@@ -90,7 +96,12 @@ describe("Output", () => {
 
     o = output();
     o.out.list(rows, columns, "json");
-    expect(o.stdout.text.trim().split("\n").map((l) => JSON.parse(l))).toEqual(rows);
+    expect(
+      o.stdout.text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual(rows);
 
     o = output();
     o.out.list(rows, columns, "{{.Names}}");
@@ -150,6 +161,8 @@ describe("progress", () => {
     view.flush();
     view.update("a", "a: Pull complete");
     view.done();
-    expect(stream.text).toBe("\x1b[2Ka: Downloading\n\x1b[2Kb: Waiting\n\x1b[2A\x1b[2Ka: Pull complete\n\x1b[2Kb: Waiting\n");
+    expect(stream.text).toBe(
+      "\x1b[2Ka: Downloading\n\x1b[2Kb: Waiting\n\x1b[2A\x1b[2Ka: Pull complete\n\x1b[2Kb: Waiting\n",
+    );
   });
 });

@@ -13,7 +13,10 @@ export interface PendingSpec {
 }
 
 export function pendingCommand(group: string, spec: PendingSpec): Command {
-  const command = new Command(spec.name).description(spec.description).allowUnknownOption().allowExcessArguments();
+  const command = new Command(spec.name)
+    .description(spec.description)
+    .allowUnknownOption()
+    .allowExcessArguments();
   if (spec.args) command.arguments(spec.args);
   return command.action(() => {
     throw notImplemented(`${group} ${spec.name}`);

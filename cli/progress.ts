@@ -48,7 +48,7 @@ export class ProgressView {
 
   flush(): void {
     if (!this.enabled || !this.dirty) return;
-    const columns = this.stream.columns ?? 120;
+    const columns = this.stream.columns || 120; // 0 when the terminal size is unknown
     let frame = this.drawn > 0 ? `\x1b[${this.drawn}A` : "";
     for (const id of this.order) frame += `\x1b[2K${(this.lines.get(id) ?? "").slice(0, columns - 1)}\n`;
     this.stream.write(frame);

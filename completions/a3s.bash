@@ -10,18 +10,31 @@ _a3s_spec() {
       valued='--home'
       ;;
     'a3s box')
-      commands='pull images rmi tag save load import login logout run create start ps exec logs stop kill restart rm inspect wait top stats cp prune snapshot pool image help'
+      commands='pull images rmi tag save load import image login logout run create start ps exec logs stop kill restart rm inspect wait top stats cp prune snapshot pool help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
     'a3s box pull' | \
+    'a3s box image pull')
+      commands=''
+      options='--platform --insecure -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--platform --home'
+      ;;
     'a3s box images' | \
+    'a3s box image ls')
+      commands=''
+      options='-a --all -q --quiet --digests --no-trunc -f --filter --format -h --help --version --json --no-color --home -v --verbose'
+      valued='-f --filter --format --home'
+      ;;
     'a3s box rmi' | \
+    'a3s box image rm')
+      commands=''
+      options='-f --force -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
     'a3s box tag' | \
-    'a3s box save' | \
-    'a3s box load' | \
-    'a3s box import' | \
-    'a3s box login' | \
+    'a3s box image tag' | \
+    'a3s box image help' | \
     'a3s box logout' | \
     'a3s box run' | \
     'a3s box create' | \
@@ -41,10 +54,6 @@ _a3s_spec() {
     'a3s box prune' | \
     'a3s box snapshot' | \
     'a3s box pool' | \
-    'a3s box image ls' | \
-    'a3s box image inspect' | \
-    'a3s box image prune' | \
-    'a3s box image help' | \
     'a3s box help' | \
     'a3s power pull' | \
     'a3s power push' | \
@@ -91,10 +100,43 @@ _a3s_spec() {
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
+    'a3s box save' | \
+    'a3s box image save')
+      commands=''
+      options='-o --output -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-o --output --home'
+      ;;
+    'a3s box load' | \
+    'a3s box image load')
+      commands=''
+      options='-i --input -q --quiet -h --help --version --json --no-color --home -v --verbose'
+      valued='-i --input --home'
+      ;;
+    'a3s box import' | \
+    'a3s box image import')
+      commands=''
+      options='-m --message -c --change -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-m --message -c --change --home'
+      ;;
     'a3s box image')
-      commands='ls inspect prune help'
+      commands='ls pull inspect rm tag save load import prune help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
+      ;;
+    'a3s box image inspect')
+      commands=''
+      options='-f --format -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-f --format --home'
+      ;;
+    'a3s box image prune')
+      commands=''
+      options='-a --all -f --force -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
+    'a3s box login')
+      commands=''
+      options='-u --username -p --password --password-stdin --insecure -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-u --username -p --password --home'
       ;;
     'a3s power')
       commands='pull push list show rm cp create run ps stop serve help'
@@ -149,6 +191,7 @@ _a3s_child() {
     'a3s box/save') path='a3s box save' ;;
     'a3s box/load') path='a3s box load' ;;
     'a3s box/import') path='a3s box import' ;;
+    'a3s box/image') path='a3s box image' ;;
     'a3s box/login') path='a3s box login' ;;
     'a3s box/logout') path='a3s box logout' ;;
     'a3s box/run') path='a3s box run' ;;
@@ -169,10 +212,15 @@ _a3s_child() {
     'a3s box/prune') path='a3s box prune' ;;
     'a3s box/snapshot') path='a3s box snapshot' ;;
     'a3s box/pool') path='a3s box pool' ;;
-    'a3s box/image') path='a3s box image' ;;
     'a3s box/help') path='a3s box help' ;;
-    'a3s box image/ls') path='a3s box image ls' ;;
+    'a3s box image/ls' | 'a3s box image/list') path='a3s box image ls' ;;
+    'a3s box image/pull') path='a3s box image pull' ;;
     'a3s box image/inspect') path='a3s box image inspect' ;;
+    'a3s box image/rm') path='a3s box image rm' ;;
+    'a3s box image/tag') path='a3s box image tag' ;;
+    'a3s box image/save') path='a3s box image save' ;;
+    'a3s box image/load') path='a3s box image load' ;;
+    'a3s box image/import') path='a3s box image import' ;;
     'a3s box image/prune') path='a3s box image prune' ;;
     'a3s box image/help') path='a3s box image help' ;;
     'a3s power/pull') path='a3s power pull' ;;

@@ -14,7 +14,7 @@ function __a3s_path
             continue
         end
         switch "$path/$word"
-            case 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
+            case 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
                 set skip_value 1
             case 'a3s/box'
                 set path 'a3s box'
@@ -50,6 +50,8 @@ function __a3s_path
                 set path 'a3s box load'
             case 'a3s box/import'
                 set path 'a3s box import'
+            case 'a3s box/image'
+                set path 'a3s box image'
             case 'a3s box/login'
                 set path 'a3s box login'
             case 'a3s box/logout'
@@ -90,14 +92,24 @@ function __a3s_path
                 set path 'a3s box snapshot'
             case 'a3s box/pool'
                 set path 'a3s box pool'
-            case 'a3s box/image'
-                set path 'a3s box image'
             case 'a3s box/help'
                 set path 'a3s box help'
-            case 'a3s box image/ls'
+            case 'a3s box image/ls' 'a3s box image/list'
                 set path 'a3s box image ls'
+            case 'a3s box image/pull'
+                set path 'a3s box image pull'
             case 'a3s box image/inspect'
                 set path 'a3s box image inspect'
+            case 'a3s box image/rm'
+                set path 'a3s box image rm'
+            case 'a3s box image/tag'
+                set path 'a3s box image tag'
+            case 'a3s box image/save'
+                set path 'a3s box image save'
+            case 'a3s box image/load'
+                set path 'a3s box image load'
+            case 'a3s box image/import'
+                set path 'a3s box image import'
             case 'a3s box image/prune'
                 set path 'a3s box image prune'
             case 'a3s box image/help'
@@ -212,13 +224,14 @@ complete -c a3s -n '__a3s_at a3s' -a 'help' -d 'display help for command'
 complete -c a3s -n '__a3s_at a3s box' -f
 complete -c a3s -n '__a3s_at a3s box' -a 'pull' -d 'Pull an image from a registry'
 complete -c a3s -n '__a3s_at a3s box' -a 'images' -d 'List images'
-complete -c a3s -n '__a3s_at a3s box' -a 'rmi' -d 'Remove images'
-complete -c a3s -n '__a3s_at a3s box' -a 'tag' -d 'Create a tag that refers to an image'
-complete -c a3s -n '__a3s_at a3s box' -a 'save' -d 'Save images to a tar archive'
-complete -c a3s -n '__a3s_at a3s box' -a 'load' -d 'Load images from a tar archive'
-complete -c a3s -n '__a3s_at a3s box' -a 'import' -d 'Create an image from a rootfs tarball'
-complete -c a3s -n '__a3s_at a3s box' -a 'login' -d 'Log in to a registry'
-complete -c a3s -n '__a3s_at a3s box' -a 'logout' -d 'Log out from a registry'
+complete -c a3s -n '__a3s_at a3s box' -a 'rmi' -d 'Remove one or more images'
+complete -c a3s -n '__a3s_at a3s box' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c a3s -n '__a3s_at a3s box' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
+complete -c a3s -n '__a3s_at a3s box' -a 'load' -d 'Load images from a tar archive (docker save, OCI layout) read from a file or STDIN'
+complete -c a3s -n '__a3s_at a3s box' -a 'import' -d 'Import the contents of a rootfs tarball to create a filesystem image'
+complete -c a3s -n '__a3s_at a3s box' -a 'image' -d 'Manage images'
+complete -c a3s -n '__a3s_at a3s box' -a 'login' -d 'Log in to a registry (default Docker Hub); credentials go to ~/.a3s/auth.json (0600)'
+complete -c a3s -n '__a3s_at a3s box' -a 'logout' -d 'Log out from a registry (remove its credentials from ~/.a3s/auth.json)'
 complete -c a3s -n '__a3s_at a3s box' -a 'run' -d 'Create and start a box'
 complete -c a3s -n '__a3s_at a3s box' -a 'create' -d 'Create a box without starting it'
 complete -c a3s -n '__a3s_at a3s box' -a 'start' -d 'Start stopped boxes'
@@ -237,26 +250,90 @@ complete -c a3s -n '__a3s_at a3s box' -a 'cp' -d 'Copy files between a box and t
 complete -c a3s -n '__a3s_at a3s box' -a 'prune' -d 'Remove all stopped boxes'
 complete -c a3s -n '__a3s_at a3s box' -a 'snapshot' -d 'Create, restore and manage box snapshots'
 complete -c a3s -n '__a3s_at a3s box' -a 'pool' -d 'Manage warm microVM snapshots'
-complete -c a3s -n '__a3s_at a3s box' -a 'image' -d 'Manage images'
 complete -c a3s -n '__a3s_at a3s box' -a 'help' -d 'display help for command'
 
 # a3s box pull
+complete -c a3s -n '__a3s_at a3s box pull' -l platform -r -F -d 'platform to pull from a multi-platform image (default: this host)'
+complete -c a3s -n '__a3s_at a3s box pull' -l insecure -d 'allow plain HTTP to this registry'
 
 # a3s box images
-complete -c a3s -n '__a3s_at a3s box images' -f
+complete -c a3s -n '__a3s_at a3s box images' -s a -l all -d 'show all images (accepted for Docker compatibility)'
+complete -c a3s -n '__a3s_at a3s box images' -l digests -d 'show digests'
+complete -c a3s -n '__a3s_at a3s box images' -l no-trunc -d 'do not truncate output'
+complete -c a3s -n '__a3s_at a3s box images' -s f -l filter -r -F -d 'filter output (reference=<pattern>, dangling=true|false)'
+complete -c a3s -n '__a3s_at a3s box images' -l format -r -F -d '\'table\', \'json\' or a Go template such as \'{{.Repository}}:{{.Tag}}\''
 
 # a3s box rmi
+complete -c a3s -n '__a3s_at a3s box rmi' -s f -l force -d 'remove even if tagged in several repositories'
 
 # a3s box tag
 
 # a3s box save
+complete -c a3s -n '__a3s_at a3s box save' -s o -l output -r -F -d 'write to a file, instead of STDOUT'
 
 # a3s box load
 complete -c a3s -n '__a3s_at a3s box load' -f
+complete -c a3s -n '__a3s_at a3s box load' -s i -l input -r -F -d 'read from a tar archive file, instead of STDIN'
 
 # a3s box import
+complete -c a3s -n '__a3s_at a3s box import' -s m -l message -r -F -d 'set the commit message for the imported image'
+complete -c a3s -n '__a3s_at a3s box import' -s c -l change -r -F -d 'apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL)'
+
+# a3s box image
+complete -c a3s -n '__a3s_at a3s box image' -f
+complete -c a3s -n '__a3s_at a3s box image' -a 'ls' -d 'List images'
+complete -c a3s -n '__a3s_at a3s box image' -a 'pull' -d 'Pull an image from a registry'
+complete -c a3s -n '__a3s_at a3s box image' -a 'inspect' -d 'Display detailed information on one or more images (Docker\'s JSON)'
+complete -c a3s -n '__a3s_at a3s box image' -a 'rm' -d 'Remove one or more images'
+complete -c a3s -n '__a3s_at a3s box image' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c a3s -n '__a3s_at a3s box image' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
+complete -c a3s -n '__a3s_at a3s box image' -a 'load' -d 'Load images from a tar archive (docker save, OCI layout) read from a file or STDIN'
+complete -c a3s -n '__a3s_at a3s box image' -a 'import' -d 'Import the contents of a rootfs tarball to create a filesystem image'
+complete -c a3s -n '__a3s_at a3s box image' -a 'prune' -d 'Remove unused images'
+complete -c a3s -n '__a3s_at a3s box image' -a 'help' -d 'display help for command'
+
+# a3s box image ls
+complete -c a3s -n '__a3s_at a3s box image ls' -s a -l all -d 'show all images (accepted for Docker compatibility)'
+complete -c a3s -n '__a3s_at a3s box image ls' -l digests -d 'show digests'
+complete -c a3s -n '__a3s_at a3s box image ls' -l no-trunc -d 'do not truncate output'
+complete -c a3s -n '__a3s_at a3s box image ls' -s f -l filter -r -F -d 'filter output (reference=<pattern>, dangling=true|false)'
+complete -c a3s -n '__a3s_at a3s box image ls' -l format -r -F -d '\'table\', \'json\' or a Go template such as \'{{.Repository}}:{{.Tag}}\''
+
+# a3s box image pull
+complete -c a3s -n '__a3s_at a3s box image pull' -l platform -r -F -d 'platform to pull from a multi-platform image (default: this host)'
+complete -c a3s -n '__a3s_at a3s box image pull' -l insecure -d 'allow plain HTTP to this registry'
+
+# a3s box image inspect
+complete -c a3s -n '__a3s_at a3s box image inspect' -s f -l format -r -F -d 'format each result with a Go template, e.g. \'{{.Id}}\''
+
+# a3s box image rm
+complete -c a3s -n '__a3s_at a3s box image rm' -s f -l force -d 'remove even if tagged in several repositories'
+
+# a3s box image tag
+
+# a3s box image save
+complete -c a3s -n '__a3s_at a3s box image save' -s o -l output -r -F -d 'write to a file, instead of STDOUT'
+
+# a3s box image load
+complete -c a3s -n '__a3s_at a3s box image load' -f
+complete -c a3s -n '__a3s_at a3s box image load' -s i -l input -r -F -d 'read from a tar archive file, instead of STDIN'
+
+# a3s box image import
+complete -c a3s -n '__a3s_at a3s box image import' -s m -l message -r -F -d 'set the commit message for the imported image'
+complete -c a3s -n '__a3s_at a3s box image import' -s c -l change -r -F -d 'apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL)'
+
+# a3s box image prune
+complete -c a3s -n '__a3s_at a3s box image prune' -f
+complete -c a3s -n '__a3s_at a3s box image prune' -s a -l all -d 'remove all images not used by a box, not just dangling ones'
+complete -c a3s -n '__a3s_at a3s box image prune' -s f -l force -d 'do not prompt for confirmation'
+
+# a3s box image help
 
 # a3s box login
+complete -c a3s -n '__a3s_at a3s box login' -s u -l username -r -F -d 'username'
+complete -c a3s -n '__a3s_at a3s box login' -s p -l password -r -F -d 'password or token (prefer --password-stdin)'
+complete -c a3s -n '__a3s_at a3s box login' -l password-stdin -d 'read the password from stdin'
+complete -c a3s -n '__a3s_at a3s box login' -l insecure -d 'allow plain HTTP to this registry'
 
 # a3s box logout
 
@@ -299,23 +376,6 @@ complete -c a3s -n '__a3s_at a3s box snapshot' -f
 
 # a3s box pool
 complete -c a3s -n '__a3s_at a3s box pool' -f
-
-# a3s box image
-complete -c a3s -n '__a3s_at a3s box image' -f
-complete -c a3s -n '__a3s_at a3s box image' -a 'ls' -d 'List images'
-complete -c a3s -n '__a3s_at a3s box image' -a 'inspect' -d 'Show an image\'s configuration as JSON'
-complete -c a3s -n '__a3s_at a3s box image' -a 'prune' -d 'Remove unused images'
-complete -c a3s -n '__a3s_at a3s box image' -a 'help' -d 'display help for command'
-
-# a3s box image ls
-complete -c a3s -n '__a3s_at a3s box image ls' -f
-
-# a3s box image inspect
-
-# a3s box image prune
-complete -c a3s -n '__a3s_at a3s box image prune' -f
-
-# a3s box image help
 
 # a3s box help
 

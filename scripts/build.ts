@@ -35,7 +35,10 @@ const RELEASE_TARGETS: Target[] = [
 const stubDevtools: BunPlugin = {
   name: "stub-react-devtools-core",
   setup(build) {
-    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: "react-devtools-core", namespace: "stub" }));
+    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({
+      path: "react-devtools-core",
+      namespace: "stub",
+    }));
     build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
       contents: "export default { connectToDevTools() {} };",
       loader: "js",
@@ -107,5 +110,7 @@ if (process.argv.includes("--all")) {
 } else {
   const started = performance.now();
   await compile(hostTarget(), join(DIST, "a3s"), commit);
-  console.error(`built dist/a3s (${pkg.version}, ${commit}) in ${Math.round(performance.now() - started)} ms`);
+  console.error(
+    `built dist/a3s (${pkg.version}, ${commit}) in ${Math.round(performance.now() - started)} ms`,
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * Loaded before every test file (bunfig.toml): tests never touch the user's home, config or keys.
  */
+import { afterAll } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,4 +40,5 @@ for (const name of Object.keys(process.env)) {
   if (name.startsWith("A3S_") && name !== "A3S_HOME") delete process.env[name];
 }
 
-process.on("exit", () => rmSync(root, { recursive: true, force: true }));
+// A global hook: bun test does not run process "exit" handlers.
+afterAll(() => rmSync(root, { recursive: true, force: true }));

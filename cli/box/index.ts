@@ -1,18 +1,30 @@
 import { Command } from "commander";
 import { addPending } from "../pending.ts";
+import { importCommand, loadCommand, saveCommand } from "./archive.ts";
+import {
+  imageCommand,
+  imagesCommand,
+  loginCommand,
+  logoutCommand,
+  pullCommand,
+  rmiCommand,
+  tagCommand,
+} from "./images.ts";
 
 export function boxCommand(): Command {
-  const box = new Command("box").description("Run sandboxes and microVMs from OCI images (Docker-compatible)");
+  const box = new Command("box")
+    .description("Run sandboxes and microVMs from OCI images (Docker-compatible)")
+    .addCommand(pullCommand())
+    .addCommand(imagesCommand())
+    .addCommand(rmiCommand())
+    .addCommand(tagCommand())
+    .addCommand(saveCommand())
+    .addCommand(loadCommand())
+    .addCommand(importCommand())
+    .addCommand(imageCommand())
+    .addCommand(loginCommand())
+    .addCommand(logoutCommand());
   addPending(box, "box", [
-    { name: "pull", args: "<image>", description: "Pull an image from a registry" },
-    { name: "images", description: "List images" },
-    { name: "rmi", args: "<image...>", description: "Remove images" },
-    { name: "tag", args: "<source> <target>", description: "Create a tag that refers to an image" },
-    { name: "save", args: "<image...>", description: "Save images to a tar archive" },
-    { name: "load", description: "Load images from a tar archive" },
-    { name: "import", args: "<file> [reference]", description: "Create an image from a rootfs tarball" },
-    { name: "login", args: "[server]", description: "Log in to a registry" },
-    { name: "logout", args: "[server]", description: "Log out from a registry" },
     { name: "run", args: "<image> [command...]", description: "Create and start a box" },
     { name: "create", args: "<image> [command...]", description: "Create a box without starting it" },
     { name: "start", args: "<box...>", description: "Start stopped boxes" },
@@ -32,11 +44,5 @@ export function boxCommand(): Command {
     { name: "snapshot", description: "Create, restore and manage box snapshots" },
     { name: "pool", description: "Manage warm microVM snapshots" },
   ]);
-  const image = new Command("image").description("Manage images");
-  addPending(image, "box image", [
-    { name: "ls", description: "List images" },
-    { name: "inspect", args: "<image...>", description: "Show an image's configuration as JSON" },
-    { name: "prune", description: "Remove unused images" },
-  ]);
-  return box.addCommand(image);
+  return box;
 }

@@ -4,7 +4,11 @@ import { addPending } from "../pending.ts";
 export function cronCommand(): Command {
   const cron = new Command("cron").description("Schedule jobs in cron syntax or plain English and Chinese");
   return addPending(cron, "cron", [
-    { name: "parse", args: "<text>", description: "Translate a schedule into cron syntax and show the next runs" },
+    {
+      name: "parse",
+      args: "<text>",
+      description: "Translate a schedule into cron syntax and show the next runs",
+    },
     { name: "add", args: "<schedule> [command...]", description: "Add a job" },
     { name: "ls", description: "List jobs with their next run" },
     { name: "show", args: "<job>", description: "Show a job" },

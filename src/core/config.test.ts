@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { A3sError } from "./errors.ts";
 import { getConfigValue, knownKeys, listConfig, loadConfig, setConfigValue } from "./config.ts";
+import { A3sError } from "./errors.ts";
 
 let file: string;
 beforeEach(() => {
@@ -120,7 +120,11 @@ describe("setConfigValue", () => {
   });
 
   test("record entries (providers) can be set as JSON", () => {
-    setConfigValue(file, "code.providers.deepseek", '{"type":"openai","baseUrl":"https://api.deepseek.com/v1"}');
+    setConfigValue(
+      file,
+      "code.providers.deepseek",
+      '{"type":"openai","baseUrl":"https://api.deepseek.com/v1"}',
+    );
     const loaded = loadConfig(file, {});
     expect(loaded.config.code.providers.deepseek?.type).toBe("openai");
     expect(listConfig(loaded).some((e) => e.key === "code.providers.deepseek.type")).toBe(true);

@@ -63,11 +63,23 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 /** Every environment variable that overrides a config key. README's table is generated from this. */
 export const ENV_OVERRIDES = [
-  { env: "A3S_REGISTRY_MIRRORS", key: "box.registryMirrors", description: "comma-separated registry mirrors" },
-  { env: "A3S_INSECURE_REGISTRIES", key: "box.insecureRegistries", description: "registries reached over plain HTTP" },
+  {
+    env: "A3S_REGISTRY_MIRRORS",
+    key: "box.registryMirrors",
+    description: "comma-separated registry mirrors",
+  },
+  {
+    env: "A3S_INSECURE_REGISTRIES",
+    key: "box.insecureRegistries",
+    description: "registries reached over plain HTTP",
+  },
   { env: "A3S_BOX_RUNTIME", key: "box.runtime", description: "OCI runtime: crun, runc or runsc" },
   { env: "A3S_ISOLATION", key: "box.isolation", description: "auto, sandbox or microvm" },
-  { env: "A3S_POWER_REGISTRY", key: "power.registry", description: "model registry host (Ollama's by default)" },
+  {
+    env: "A3S_POWER_REGISTRY",
+    key: "power.registry",
+    description: "model registry host (Ollama's by default)",
+  },
   { env: "A3S_POWER_HOST", key: "power.host", description: "address power serve listens on" },
   { env: "A3S_CODE_MODEL", key: "code.model", description: "default model as provider/model" },
   { env: "A3S_SEARCH_ENGINES", key: "search.engines", description: "comma-separated default engines" },
@@ -114,9 +126,13 @@ export function readConfigFile(path: string): Record<string, unknown> {
   const first = errors[0];
   if (first !== undefined) {
     const { line, column } = lineAndColumn(text, first.offset);
-    throw new A3sError("usage", `${path}:${line}:${column}: invalid JSON (${printParseErrorCode(first.error)})`, {
-      hint: "fix the file, or move it away to start from defaults",
-    });
+    throw new A3sError(
+      "usage",
+      `${path}:${line}:${column}: invalid JSON (${printParseErrorCode(first.error)})`,
+      {
+        hint: "fix the file, or move it away to start from defaults",
+      },
+    );
   }
   if (value === undefined) return {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
@@ -153,7 +169,9 @@ export function setConfigValue(path: string, key: string, raw: string | undefine
 }
 
 /** Every leaf of the effective configuration, flattened to dotted keys, in schema order. */
-export function listConfig(loaded: LoadedConfig): Array<{ key: string; value: unknown; source: ConfigSource }> {
+export function listConfig(
+  loaded: LoadedConfig,
+): Array<{ key: string; value: unknown; source: ConfigSource }> {
   // Known keys first (so unset optional ones show up), then entries of records such as providers.
   const keys = knownKeys().filter((key) => !key.endsWith("<name>"));
   const isSection = (key: string) => keys.some((known) => known.startsWith(`${key}.`));
@@ -233,7 +251,12 @@ function coerceValue(key: string, raw: string, what: string): unknown {
   switch (type) {
     case "array":
       if (trimmed.startsWith("[")) return parseJson(trimmed, what);
-      return trimmed === "" ? [] : trimmed.split(",").map((item) => item.trim()).filter(Boolean);
+      return trimmed === ""
+        ? []
+        : trimmed
+            .split(",")
+            .map((item) => item.trim())
+            .filter(Boolean);
     case "number": {
       const value = Number(trimmed);
       if (trimmed === "" || !Number.isFinite(value)) {
@@ -276,7 +299,12 @@ function leafKeys(value: Record<string, unknown>, prefix = ""): string[] {
   const keys: string[] = [];
   for (const [name, child] of Object.entries(value)) {
     const key = prefix ? `${prefix}.${name}` : name;
-    if (child !== null && typeof child === "object" && !Array.isArray(child) && Object.keys(child).length > 0) {
+    if (
+      child !== null &&
+      typeof child === "object" &&
+      !Array.isArray(child) &&
+      Object.keys(child).length > 0
+    ) {
       keys.push(...leafKeys(child as Record<string, unknown>, key));
     } else {
       keys.push(key);

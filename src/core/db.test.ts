@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { A3sError } from "./errors.ts";
 import { type Migration, openDatabase, schemaVersion } from "./db.ts";
+import { A3sError } from "./errors.ts";
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), "a3s-db-")), "a3s.db");
 
@@ -31,7 +31,9 @@ describe("openDatabase", () => {
   test("uses WAL and a busy timeout", () => {
     const db = openDatabase(tempDb(), migrations);
     expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
-    expect((db.query("PRAGMA busy_timeout").get() as { timeout: number }).timeout).toBeGreaterThanOrEqual(5000);
+    expect((db.query("PRAGMA busy_timeout").get() as { timeout: number }).timeout).toBeGreaterThanOrEqual(
+      5000,
+    );
     db.close();
   });
 
@@ -47,10 +49,14 @@ describe("openDatabase", () => {
     const path = tempDb();
     const broken: Migration[] = [
       migrations[0]!,
-      { version: 2, name: "broken", up: (db) => {
-        db.run("CREATE TABLE half (x)");
-        db.run("THIS IS NOT SQL");
-      } },
+      {
+        version: 2,
+        name: "broken",
+        up: (db) => {
+          db.run("CREATE TABLE half (x)");
+          db.run("THIS IS NOT SQL");
+        },
+      },
     ];
     expect(() => openDatabase(path, broken)).toThrow();
     const db = openDatabase(path, []);
@@ -85,7 +91,11 @@ describe("openDatabase", () => {
       db.close();
     `;
     const workers = Array.from({ length: 4 }, () =>
-      Bun.spawn([process.execPath, "-e", script], { env: { ...process.env, DB_PATH: path }, stderr: "pipe", stdout: "pipe" }),
+      Bun.spawn([process.execPath, "-e", script], {
+        env: { ...process.env, DB_PATH: path },
+        stderr: "pipe",
+        stdout: "pipe",
+      }),
     );
     const codes = await Promise.all(workers.map((w) => w.exited));
     const stderr = await Promise.all(workers.map((w) => new Response(w.stderr).text()));

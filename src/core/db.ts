@@ -63,7 +63,9 @@ export function migrate(db: Database, migrations: readonly Migration[]): void {
 function checkNumbering(migrations: readonly Migration[]): void {
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {
-      throw new Error(`migration '${migration.name}' is numbered ${migration.version}, expected ${index + 1}`);
+      throw new Error(
+        `migration '${migration.name}' is numbered ${migration.version}, expected ${index + 1}`,
+      );
     }
   });
 }

@@ -9,9 +9,9 @@ import {
   Agent,
   type Dispatcher,
   EnvHttpProxyAgent,
-  errors as undiciErrors,
   interceptors,
   request,
+  errors as undiciErrors,
 } from "undici/index.js";
 import { A3sError } from "./errors.ts";
 import { logger } from "./log.ts";
@@ -77,7 +77,8 @@ export function createDispatcher(env: NodeJS.ProcessEnv): Dispatcher {
 export async function httpRequest(url: string | URL, options: HttpOptions = {}): Promise<HttpResponse> {
   const method = (options.method ?? "GET").toUpperCase();
   const target = String(url);
-  const retries = IDEMPOTENT.has(method) && !isStream(options.body) ? (options.retries ?? DEFAULT_RETRIES) : 0;
+  const retries =
+    IDEMPOTENT.has(method) && !isStream(options.body) ? (options.retries ?? DEFAULT_RETRIES) : 0;
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   for (let attempt = 0; ; attempt++) {
     let response: Dispatcher.ResponseData;
@@ -133,10 +134,13 @@ function isStream(body: HttpBody | undefined): boolean {
 }
 
 function isTransient(err: unknown): boolean {
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return true;
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError)
+    return true;
   if (err instanceof undiciErrors.SocketError || err instanceof undiciErrors.ConnectTimeoutError) return true;
   const code = (err as { code?: string }).code;
-  return code !== undefined && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"].includes(code);
+  return (
+    code !== undefined && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"].includes(code)
+  );
 }
 
 function networkError(url: string, err: unknown): A3sError {

@@ -60,7 +60,9 @@ function write(level: LogLevel, scope: string, message: string, fields?: Record<
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_key, v) => (v instanceof Error ? { name: v.name, message: v.message } : v));
+    return JSON.stringify(value, (_key, v) =>
+      v instanceof Error ? { name: v.name, message: v.message } : v,
+    );
   } catch {
     return String(value);
   }

@@ -10,4 +10,36 @@ export interface Migration {
   up: string | ((db: Database) => void);
 }
 
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "box images",
+    up: (db) => {
+      // An image is its config digest (Docker's image ID); tags and repo digests point at it.
+      db.run(`CREATE TABLE images (
+        id TEXT PRIMARY KEY,
+        manifest_digest TEXT NOT NULL,
+        manifest_media_type TEXT NOT NULL,
+        os TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        variant TEXT,
+        size INTEGER NOT NULL,
+        created TEXT,
+        pulled_at TEXT NOT NULL,
+        config TEXT NOT NULL,
+        layers TEXT NOT NULL
+      )`);
+      db.run(`CREATE TABLE image_tags (
+        reference TEXT PRIMARY KEY,
+        image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        tagged_at TEXT NOT NULL
+      )`);
+      db.run("CREATE INDEX image_tags_image ON image_tags(image_id)");
+      db.run(`CREATE TABLE image_repo_digests (
+        reference TEXT PRIMARY KEY,
+        image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+      )`);
+      db.run("CREATE INDEX image_repo_digests_image ON image_repo_digests(image_id)");
+    },
+  },
+];

@@ -16,5 +16,11 @@ export interface VersionInfo {
 }
 
 export function versionInfo(): VersionInfo {
-  return { version: VERSION, commit: COMMIT, bun: Bun.version, platform: process.platform, arch: process.arch };
+  return {
+    version: VERSION,
+    commit: COMMIT,
+    bun: Bun.version,
+    platform: process.platform,
+    arch: process.arch,
+  };
 }

@@ -71,7 +71,9 @@ export async function a3s(args: readonly string[], options: RunOptions = {}): Pr
       try {
         return JSON.parse(stdout) as T;
       } catch {
-        throw new Error(`a3s ${args.join(" ")}: stdout is not JSON:\n${stdout}\n--- stderr tail ---\n${tail(stderr)}`);
+        throw new Error(
+          `a3s ${args.join(" ")}: stdout is not JSON:\n${stdout}\n--- stderr tail ---\n${tail(stderr)}`,
+        );
       }
     },
   };

@@ -56,7 +56,8 @@ describe("a3s binary", () => {
       checks: Array<{ subsystem: string; name: string; status: string }>;
     }>();
     const subsystems = new Set(report.checks.map((c) => c.subsystem));
-    for (const name of ["core", "box", "power", "code", "cron", "search"]) expect(subsystems.has(name)).toBe(true);
+    for (const name of ["core", "box", "power", "code", "cron", "search"])
+      expect(subsystems.has(name)).toBe(true);
     for (const check of report.checks) expect(["ok", "warn", "error", "info"]).toContain(check.status);
   });
 
@@ -71,7 +72,11 @@ describe("config", () => {
     const home = tempHome();
     expectExit(await a3s(["config", "set", "box.registryMirrors", "mirror.local:5000,m2.io"], { home }), 0);
     const got = expectExit(await a3s(["config", "get", "box.registryMirrors", "--json"], { home }), 0);
-    expect(got.json()).toEqual({ key: "box.registryMirrors", value: ["mirror.local:5000", "m2.io"], source: "file" });
+    expect(got.json()).toEqual({
+      key: "box.registryMirrors",
+      value: ["mirror.local:5000", "m2.io"],
+      source: "file",
+    });
     expect(JSON.parse(readFileSync(join(home, "config.json"), "utf8"))).toEqual({
       box: { registryMirrors: ["mirror.local:5000", "m2.io"] },
     });
@@ -93,12 +98,17 @@ describe("config", () => {
 
   test("--home overrides A3S_HOME", async () => {
     const home = tempHome();
-    const result = expectExit(await a3s(["config", "path", "--home", home], { env: { A3S_HOME: "/nonexistent" } }), 0);
+    const result = expectExit(
+      await a3s(["config", "path", "--home", home], { env: { A3S_HOME: "/nonexistent" } }),
+      0,
+    );
     expect(result.stdout.trim()).toBe(join(home, "config.json"));
   });
 
   test("list --json gives key, value and source for every key", async () => {
-    const entries = expectExit(await a3s(["config", "list", "--json"]), 0).json<Array<Record<string, unknown>>>();
+    const entries = expectExit(await a3s(["config", "list", "--json"]), 0).json<
+      Array<Record<string, unknown>>
+    >();
     expect(entries.length).toBeGreaterThan(10);
     for (const entry of entries) expect(Object.keys(entry).sort()).toEqual(["key", "source", "value"]);
   });

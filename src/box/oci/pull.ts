@@ -1,0 +1,348 @@
+/**
+ * `a3s box pull`: resolve a reference to a platform manifest (through mirrors when configured),
+ * download missing layers in parallel with resume, verify every byte, unpack each layer once into
+ * the layer cache, and record the image. Progress is reported as Docker's JSON message stream.
+ */
+import { A3sError } from "../../core/errors.ts";
+import { logger } from "../../core/log.ts";
+import type { BoxContext } from "../context.ts";
+import { credentialSources, findCredentials } from "./credentials.ts";
+import type { ImageRecord, LayerRecord } from "./images.ts";
+import {
+  type Descriptor,
+  formatPlatform,
+  hostPlatform,
+  type ImageConfig,
+  type ImageManifest,
+  type Platform,
+  parseImageConfig,
+  parseManifest,
+  selectPlatform,
+} from "./manifest.ts";
+import {
+  DEFAULT_REGISTRY,
+  familiarReference,
+  familiarRepository,
+  formatReference,
+  type ImageReference,
+  parseReference,
+  tagName,
+} from "./reference.ts";
+import { type FetchedManifest, RegistryClient } from "./registry.ts";
+
+const log = logger("box.pull");
+
+/** One message of Docker's pull stream: `{"status":"Downloading","id":"a1b2c3d4e5f6","progressDetail":{…}}`. */
+export interface PullEvent {
+  status: string;
+  id?: string;
+  progressDetail?: { current: number; total?: number };
+}
+
+export interface PullOptions {
+  reference: string;
+  platform?: Platform;
+  /** Allow plain HTTP for this registry (like --insecure-registry). */
+  insecure?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: PullEvent) => void;
+}
+
+export interface PullResult {
+  reference: string;
+  /** Digest the reference resolved to (an index digest for multi-platform images). */
+  digest: string;
+  image: ImageRecord;
+  platform: Platform;
+  upToDate: boolean;
+  downloadedBytes: number;
+}
+
+interface Endpoint {
+  registry: string;
+  repository: string;
+  insecure: boolean;
+}
+
+const DOWNLOAD_ATTEMPTS = 3;
+
+export function shortId(digest: string): string {
+  return digest.replace(/^sha256:/, "").slice(0, 12);
+}
+
+/** Mirrors apply to Docker Hub, as in Docker; each is tried in order, then the registry itself. */
+export function endpointsFor(
+  ref: ImageReference,
+  box: Pick<BoxContext, "config">,
+  insecure = false,
+): Endpoint[] {
+  const insecureList = box.config.box.insecureRegistries;
+  const upstream: Endpoint = {
+    registry: ref.registry,
+    repository: ref.repository,
+    insecure: insecure || insecureList.includes(ref.registry),
+  };
+  if (ref.registry !== DEFAULT_REGISTRY) return [upstream];
+  const mirrors = box.config.box.registryMirrors.map((mirror): Endpoint => {
+    const plain = mirror.startsWith("http://");
+    const host = mirror.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+    return { registry: host, repository: ref.repository, insecure: plain || insecureList.includes(host) };
+  });
+  return [...mirrors, upstream];
+}
+
+export async function pullImage(box: BoxContext, options: PullOptions): Promise<PullResult> {
+  const ref = parseReference(options.reference);
+  const platform = options.platform ?? hostPlatform();
+  const emit = options.onEvent ?? (() => {});
+  const { client, endpoint, top } = await resolveManifest(box, ref, options.insecure ?? false);
+  emit({ status: `Pulling from ${familiarRepository(ref)}`, id: ref.digest ?? ref.tag ?? "latest" });
+
+  const { manifest, manifestDigest, manifestMediaType } = await platformManifest(
+    client,
+    endpoint,
+    top,
+    platform,
+  );
+  const configBytes = await fetchConfig(box, client, endpoint, manifest.config);
+  const config = parseImageConfig(configBytes);
+  checkPlatform(config, platform);
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw new A3sError(
+      "integrity",
+      `image config lists ${diffIds.length} layers but the manifest has ${manifest.layers.length}`,
+    );
+  }
+  const layers: LayerRecord[] = manifest.layers.map((layer, i) => ({
+    digest: layer.digest,
+    diffId: diffIds[i] as string,
+    size: layer.size,
+    mediaType: layer.mediaType,
+  }));
+
+  const existing = box.images.get(manifest.config.digest);
+  const complete = (l: LayerRecord) => box.blobs.has(l.digest) && box.layers.has(l.diffId);
+  const tag = tagName(ref);
+  const upToDate = tag !== undefined && existing?.tags.includes(tag) === true && layers.every(complete);
+
+  let downloadedBytes = 0;
+  if (!layers.every(complete)) {
+    downloadedBytes = await fetchLayers(box, client, endpoint.repository, layers, emit, options.signal);
+  }
+  box.images.save(
+    {
+      id: manifest.config.digest,
+      manifestDigest,
+      manifestMediaType,
+      platform,
+      size: manifest.config.size + layers.reduce((sum, l) => sum + l.size, 0),
+      created: config.created,
+      config,
+      layers,
+    },
+    ref,
+    top.digest,
+  );
+  const image = box.images.get(manifest.config.digest) as ImageRecord;
+  emit({ status: `Digest: ${top.digest}` });
+  const name = familiarReference(ref);
+  emit({
+    status: upToDate
+      ? `Status: Image is up to date for ${name}`
+      : `Status: Downloaded newer image for ${name}`,
+  });
+  return { reference: formatReference(ref), digest: top.digest, image, platform, upToDate, downloadedBytes };
+}
+
+async function resolveManifest(
+  box: BoxContext,
+  ref: ImageReference,
+  insecure: boolean,
+): Promise<{ client: RegistryClient; endpoint: Endpoint; top: FetchedManifest }> {
+  const endpoints = endpointsFor(ref, box, insecure);
+  const sources = credentialSources(box.paths.auth, box.env);
+  let lastError: unknown;
+  for (const endpoint of endpoints) {
+    const credentials = findCredentials(endpoint.registry, sources);
+    const client = new RegistryClient({
+      registry: endpoint.registry,
+      insecure: endpoint.insecure,
+      timeoutMs: box.config.http.timeoutMs,
+      ...(credentials ? { credentials } : {}),
+    });
+    try {
+      const top = await client.getManifest(endpoint.repository, ref.digest ?? ref.tag ?? "latest");
+      if (endpoint.registry !== ref.registry)
+        log.info(`pulling ${formatReference(ref)} through mirror ${endpoint.registry}`);
+      return { client, endpoint, top };
+    } catch (err) {
+      lastError = err;
+      const isLast = endpoint === endpoints[endpoints.length - 1];
+      if (isLast) break;
+      log.warn(`mirror ${endpoint.registry} failed, trying the next endpoint`, { error: err });
+    }
+  }
+  throw lastError;
+}
+
+async function platformManifest(
+  client: RegistryClient,
+  endpoint: Endpoint,
+  top: FetchedManifest,
+  platform: Platform,
+): Promise<{ manifest: ImageManifest; manifestDigest: string; manifestMediaType: string }> {
+  const parsed = parseManifest(top.bytes, top.mediaType);
+  if (parsed.kind === "manifest") {
+    return { manifest: parsed.manifest, manifestDigest: top.digest, manifestMediaType: top.mediaType };
+  }
+  const chosen = selectPlatform(parsed.index, platform);
+  const fetched = await client.getManifest(endpoint.repository, chosen.digest);
+  const inner = parseManifest(fetched.bytes, fetched.mediaType);
+  if (inner.kind !== "manifest") throw new A3sError("usage", "nested image indexes are not supported");
+  return { manifest: inner.manifest, manifestDigest: fetched.digest, manifestMediaType: fetched.mediaType };
+}
+
+async function fetchConfig(
+  box: BoxContext,
+  client: RegistryClient,
+  endpoint: Endpoint,
+  descriptor: Descriptor,
+): Promise<Uint8Array> {
+  if (box.blobs.has(descriptor.digest)) return box.blobs.read(descriptor.digest);
+  const response = await client.getBlob(endpoint.repository, descriptor.digest);
+  const bytes = new Uint8Array(await response.body.arrayBuffer());
+  box.blobs.putBytes(descriptor.digest, bytes);
+  return bytes;
+}
+
+/** A single-platform image must still be for the platform asked for (Docker refuses a mismatch too). */
+function checkPlatform(config: ImageConfig, wanted: Platform): void {
+  if (
+    config.os &&
+    config.architecture &&
+    (config.os !== wanted.os || config.architecture !== wanted.architecture)
+  ) {
+    throw new A3sError(
+      "not_found",
+      `image is for ${formatPlatform({ os: config.os, architecture: config.architecture })}, not ${formatPlatform(wanted)}`,
+      { hint: `pass --platform ${config.os}/${config.architecture} to pull it anyway` },
+    );
+  }
+}
+
+async function fetchLayers(
+  box: BoxContext,
+  client: RegistryClient,
+  repository: string,
+  layers: LayerRecord[],
+  emit: (event: PullEvent) => void,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  let downloaded = 0;
+  const pending: LayerRecord[] = [];
+  for (const layer of layers) {
+    if (box.blobs.has(layer.digest) && box.layers.has(layer.diffId)) {
+      emit({ status: "Already exists", id: shortId(layer.digest) });
+    } else {
+      emit({ status: "Pulling fs layer", id: shortId(layer.digest) });
+      pending.push(layer);
+    }
+  }
+  for (const layer of pending) emit({ status: "Waiting", id: shortId(layer.digest) });
+  const work = async (layer: LayerRecord) => {
+    const id = shortId(layer.digest);
+    if (!box.blobs.has(layer.digest)) {
+      downloaded += await downloadWithRetry(box, client, repository, layer, emit, signal);
+      emit({ status: "Download complete", id });
+    }
+    await box.layers.unpack(box.blobs.path(layer.digest), layer.diffId, (current, total) =>
+      emit({ status: "Extracting", id, progressDetail: { current, total } }),
+    );
+    emit({ status: "Pull complete", id });
+  };
+  await runBounded(pending, box.config.box.maxConcurrentDownloads, work);
+  return downloaded;
+}
+
+async function downloadWithRetry(
+  box: BoxContext,
+  client: RegistryClient,
+  repository: string,
+  layer: LayerRecord,
+  emit: (event: PullEvent) => void,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadLayer(box, client, repository, layer, emit, signal);
+    } catch (err) {
+      const retryable = err instanceof A3sError && err.code === "network" && !signal?.aborted;
+      if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) throw err;
+      emit({ status: `Retrying in ${attempt} second${attempt > 1 ? "s" : ""}`, id: shortId(layer.digest) });
+      await Bun.sleep(attempt * 1000);
+    }
+  }
+}
+
+/** Streams one layer into the blob store, resuming from a partial download when there is one. */
+async function downloadLayer(
+  box: BoxContext,
+  client: RegistryClient,
+  repository: string,
+  layer: LayerRecord,
+  emit: (event: PullEvent) => void,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const id = shortId(layer.digest);
+  let offset = box.blobs.partialSize(layer.digest);
+  if (offset >= layer.size) offset = 0;
+  const response = await client.getBlob(repository, layer.digest, offset, signal);
+  if (offset > 0 && response.status !== 206) offset = 0;
+  if (offset > 0) log.info(`resuming ${layer.digest} at ${offset} of ${layer.size} bytes`);
+  const writer = await box.blobs.writer(layer.digest, layer.size, offset);
+  let lastReport = 0;
+  try {
+    for await (const chunk of response.body) {
+      await writer.write(chunk as Uint8Array);
+      const now = performance.now();
+      if (now - lastReport > 100) {
+        lastReport = now;
+        emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
+      }
+    }
+  } catch (err) {
+    await writer.close();
+    if (err instanceof A3sError) throw err;
+    throw new A3sError(
+      "network",
+      `download of layer ${id} interrupted at ${writer.written} of ${layer.size} bytes`,
+      { cause: err, hint: "pull again: the download resumes where it stopped" },
+    );
+  }
+  emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
+  emit({ status: "Verifying Checksum", id });
+  await writer.commit();
+  return layer.size - offset;
+}
+
+async function runBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+}
