@@ -122,8 +122,8 @@ describe("save", () => {
       { "io.containerd.image.name": busyboxRef, "org.opencontainers.image.ref.name": "1" },
       { "io.containerd.image.name": layeredRef, "org.opencontainers.image.ref.name": "2" },
     ]);
-    // The store keeps no manifest bytes: an OCI original written compactly regenerates to its own
-    // digest; a Docker schema2 original becomes an OCI manifest with a new digest (same image ID).
+    // An OCI original is saved byte for byte (same digest); a Docker schema2 original becomes an
+    // OCI manifest with a new digest (same image ID).
     expect(index.manifests[0].digest).toBe(busybox.manifestDigest);
     expect(index.manifests[1].digest).not.toBe(layered.manifestDigest);
     const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));

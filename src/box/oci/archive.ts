@@ -122,9 +122,13 @@ export function ociManifest(
   return { bytes, digest: sha256(bytes), mediaType: MEDIA.ociManifest };
 }
 
-/** The stored manifest when the blob store has it, else one regenerated from the record. */
+/**
+ * The stored manifest when it is an OCI one (pulls keep the registry's bytes, so the digest survives),
+ * else an OCI manifest regenerated from the record: skopeo's OCI-layout reader does not accept
+ * Docker schema2 manifests in index.json.
+ */
 function manifestOf(box: BoxContext, image: ImageRecord): ManifestBlob {
-  if (box.blobs.has(image.manifestDigest)) {
+  if (image.manifestMediaType === MEDIA.ociManifest && box.blobs.has(image.manifestDigest)) {
     const bytes = box.blobs.read(image.manifestDigest);
     try {
       const parsed = parseManifest(bytes, image.manifestMediaType);

@@ -162,6 +162,7 @@ export class ImageStore {
     const keep = new Set<string>();
     for (const image of this.list()) {
       keep.add(image.id);
+      keep.add(image.manifestDigest);
       for (const layer of image.layers) keep.add(layer.digest);
     }
     return keep;

@@ -98,12 +98,10 @@ export async function pullImage(box: BoxContext, options: PullOptions): Promise<
   const { client, endpoint, top } = await resolveManifest(box, ref, options.insecure ?? false);
   emit({ status: `Pulling from ${familiarRepository(ref)}`, id: ref.digest ?? ref.tag ?? "latest" });
 
-  const { manifest, manifestDigest, manifestMediaType } = await platformManifest(
-    client,
-    endpoint,
-    top,
-    platform,
-  );
+  const { manifest, fetched } = await platformManifest(client, endpoint, top, platform);
+  const { digest: manifestDigest, mediaType: manifestMediaType } = fetched;
+  // Kept verbatim so `save` reproduces the registry's manifest digest.
+  box.blobs.putBytes(manifestDigest, fetched.bytes);
   const configBytes = await fetchConfig(box, client, endpoint, manifest.config);
   const config = parseImageConfig(configBytes);
   checkPlatform(config, platform);
@@ -186,21 +184,20 @@ async function resolveManifest(
   throw lastError;
 }
 
+/** The image manifest for the platform: the top-level document itself, or the index entry chosen. */
 async function platformManifest(
   client: RegistryClient,
   endpoint: Endpoint,
   top: FetchedManifest,
   platform: Platform,
-): Promise<{ manifest: ImageManifest; manifestDigest: string; manifestMediaType: string }> {
+): Promise<{ manifest: ImageManifest; fetched: FetchedManifest }> {
   const parsed = parseManifest(top.bytes, top.mediaType);
-  if (parsed.kind === "manifest") {
-    return { manifest: parsed.manifest, manifestDigest: top.digest, manifestMediaType: top.mediaType };
-  }
+  if (parsed.kind === "manifest") return { manifest: parsed.manifest, fetched: top };
   const chosen = selectPlatform(parsed.index, platform);
   const fetched = await client.getManifest(endpoint.repository, chosen.digest);
   const inner = parseManifest(fetched.bytes, fetched.mediaType);
   if (inner.kind !== "manifest") throw new A3sError("usage", "nested image indexes are not supported");
-  return { manifest: inner.manifest, manifestDigest: fetched.digest, manifestMediaType: fetched.mediaType };
+  return { manifest: inner.manifest, fetched };
 }
 
 async function fetchConfig(

@@ -67,7 +67,7 @@ export function deleteImage(box: BoxContext, image: ImageRecord): void {
   box.images.delete(image.id);
   const keepBlobs = box.images.referencedBlobs();
   const keepLayers = box.images.referencedDiffIds();
-  for (const digest of [image.id, ...image.layers.map((l) => l.digest)]) {
+  for (const digest of [image.id, image.manifestDigest, ...image.layers.map((l) => l.digest)]) {
     if (!keepBlobs.has(digest)) box.blobs.remove(digest);
   }
   for (const layer of image.layers) {
