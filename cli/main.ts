@@ -3,7 +3,7 @@
  * The a3s multiplexer: builds the commander tree and runs it. Command groups live one per file;
  * their actions import the core lazily so `--version` and `--help` stay fast.
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { configureLog } from "../src/core/log.ts";
 import { VERSION } from "../src/core/version.ts";
 import { boxCommand } from "./box/index.ts";
@@ -43,18 +43,38 @@ export function buildProgram(): Command {
       ...(options.verbose ? { mirror: (line: string) => out.stderr.write(line) } : {}),
     });
   });
-  applyEverywhere(program);
+  applyEverywhere(program, [...program.options]);
   return program;
 }
 
-/** Settings commander only copies to subcommands made with .command(); ours are added, so walk the tree. */
-function applyEverywhere(command: Command): void {
+/**
+ * Settings commander only copies to subcommands made with .command(); ours are added, so walk the
+ * tree. Options are positional (a group's options come before its subcommand) so that `box run IMAGE
+ * CMD -x` passes `-x` to CMD untouched, as Docker does; to keep `a3s box pull x --json` working, each
+ * subcommand also accepts the global options itself (hidden from its help).
+ */
+function applyEverywhere(command: Command, globals: readonly Option[]): void {
   command
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({ outputError: () => {} })
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
-  for (const sub of command.commands) applyEverywhere(sub);
+  if (command.commands.length > 0) command.enablePositionalOptions();
+  if (command.parent) {
+    for (const global of globals) {
+      const taken = command.options.some(
+        (o) => o.long === global.long || (global.short && o.short === global.short),
+      );
+      if (!taken) command.addOption(cloneHidden(global));
+    }
+  }
+  for (const sub of command.commands) applyEverywhere(sub, globals);
+}
+
+function cloneHidden(option: Option): Option {
+  const copy = new Option(option.flags, option.description).hideHelp();
+  if (option.negate) copy.default(true);
+  return copy;
 }
 
 const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);

@@ -10,48 +10,73 @@ _a3s_spec() {
       valued='--home'
       ;;
     'a3s box')
-      commands='pull images rmi tag save load import image login logout run create start ps exec logs stop kill restart rm inspect wait top stats cp prune snapshot pool help'
+      commands='run create start ps exec logs stop kill restart rm inspect wait top stats cp prune pull images rmi tag save load import image login logout snapshot pool help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
-    'a3s box pull' | \
-    'a3s box image pull')
+    'a3s box run')
       commands=''
-      options='--platform --insecure -h --help --version --json -q --quiet --no-color --home -v --verbose'
-      valued='--platform --home'
+      options='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --read-only --runtime --isolation -l --label --pull --restart --rm -i --interactive -t --tty --stop-signal --stop-timeout -d --detach -h --help --version --json -q --quiet --no-color --home'
+      valued='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --runtime --isolation -l --label --pull --restart --stop-signal --stop-timeout --home'
       ;;
-    'a3s box images' | \
-    'a3s box image ls')
+    'a3s box create')
       commands=''
-      options='-a --all -q --quiet --digests --no-trunc -f --filter --format -h --help --version --json --no-color --home -v --verbose'
-      valued='-f --filter --format --home'
+      options='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --read-only --runtime --isolation -l --label --pull --restart --rm -i --interactive -t --tty --stop-signal --stop-timeout -h --help --version --json -q --quiet --no-color --home'
+      valued='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --runtime --isolation -l --label --pull --restart --stop-signal --stop-timeout --home'
       ;;
-    'a3s box rmi' | \
-    'a3s box image rm')
+    'a3s box start')
       commands=''
-      options='-f --force -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      options='-a --attach -i --interactive -h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
+    'a3s box ps')
+      commands=''
+      options='-a --all -q --quiet -f --filter --format -n --last -l --latest --no-trunc -h --help --version --json --no-color --home -v --verbose'
+      valued='-f --filter --format -n --last --home'
+      ;;
+    'a3s box exec')
+      commands=''
+      options='-i --interactive -t --tty -d --detach -e --env -w --workdir -u --user -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-e --env -w --workdir -u --user --home'
+      ;;
+    'a3s box logs')
+      commands=''
+      options='-f --follow -n --tail --since --until -t --timestamps -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-n --tail --since --until --home'
+      ;;
+    'a3s box stop')
+      commands=''
+      options='-t --time -s --signal -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-t --time -s --signal --home'
+      ;;
+    'a3s box kill')
+      commands=''
+      options='-s --signal -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-s --signal --home'
+      ;;
+    'a3s box restart')
+      commands=''
+      options='-t --time -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-t --time --home'
+      ;;
+    'a3s box rm')
+      commands=''
+      options='-f --force -v --volumes -h --help --version --json -q --quiet --no-color --home'
+      valued='--home'
+      ;;
+    'a3s box inspect' | \
+    'a3s box image inspect')
+      commands=''
+      options='-f --format -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-f --format --home'
+      ;;
+    'a3s box wait' | \
+    'a3s box top' | \
+    'a3s box cp' | \
     'a3s box tag' | \
     'a3s box image tag' | \
     'a3s box image help' | \
     'a3s box logout' | \
-    'a3s box run' | \
-    'a3s box create' | \
-    'a3s box start' | \
-    'a3s box ps' | \
-    'a3s box exec' | \
-    'a3s box logs' | \
-    'a3s box stop' | \
-    'a3s box kill' | \
-    'a3s box restart' | \
-    'a3s box rm' | \
-    'a3s box inspect' | \
-    'a3s box wait' | \
-    'a3s box top' | \
-    'a3s box stats' | \
-    'a3s box cp' | \
-    'a3s box prune' | \
     'a3s box snapshot' | \
     'a3s box pool' | \
     'a3s box help' | \
@@ -100,6 +125,34 @@ _a3s_spec() {
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
+    'a3s box stats')
+      commands=''
+      options='--no-stream -a --all --format -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--format --home'
+      ;;
+    'a3s box prune')
+      commands=''
+      options='-f --force --filter -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--filter --home'
+      ;;
+    'a3s box pull' | \
+    'a3s box image pull')
+      commands=''
+      options='--platform --insecure -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--platform --home'
+      ;;
+    'a3s box images' | \
+    'a3s box image ls')
+      commands=''
+      options='-a --all -q --quiet --digests --no-trunc -f --filter --format -h --help --version --json --no-color --home -v --verbose'
+      valued='-f --filter --format --home'
+      ;;
+    'a3s box rmi' | \
+    'a3s box image rm')
+      commands=''
+      options='-f --force -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
     'a3s box save' | \
     'a3s box image save')
       commands=''
@@ -122,11 +175,6 @@ _a3s_spec() {
       commands='ls pull inspect rm tag save load import prune help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
-      ;;
-    'a3s box image inspect')
-      commands=''
-      options='-f --format -h --help --version --json -q --quiet --no-color --home -v --verbose'
-      valued='-f --format --home'
       ;;
     'a3s box image prune')
       commands=''
@@ -184,16 +232,6 @@ _a3s_child() {
     'a3s/doctor') path='a3s doctor' ;;
     'a3s/completion') path='a3s completion' ;;
     'a3s/help') path='a3s help' ;;
-    'a3s box/pull') path='a3s box pull' ;;
-    'a3s box/images') path='a3s box images' ;;
-    'a3s box/rmi') path='a3s box rmi' ;;
-    'a3s box/tag') path='a3s box tag' ;;
-    'a3s box/save') path='a3s box save' ;;
-    'a3s box/load') path='a3s box load' ;;
-    'a3s box/import') path='a3s box import' ;;
-    'a3s box/image') path='a3s box image' ;;
-    'a3s box/login') path='a3s box login' ;;
-    'a3s box/logout') path='a3s box logout' ;;
     'a3s box/run') path='a3s box run' ;;
     'a3s box/create') path='a3s box create' ;;
     'a3s box/start') path='a3s box start' ;;
@@ -210,6 +248,16 @@ _a3s_child() {
     'a3s box/stats') path='a3s box stats' ;;
     'a3s box/cp') path='a3s box cp' ;;
     'a3s box/prune') path='a3s box prune' ;;
+    'a3s box/pull') path='a3s box pull' ;;
+    'a3s box/images') path='a3s box images' ;;
+    'a3s box/rmi') path='a3s box rmi' ;;
+    'a3s box/tag') path='a3s box tag' ;;
+    'a3s box/save') path='a3s box save' ;;
+    'a3s box/load') path='a3s box load' ;;
+    'a3s box/import') path='a3s box import' ;;
+    'a3s box/image') path='a3s box image' ;;
+    'a3s box/login') path='a3s box login' ;;
+    'a3s box/logout') path='a3s box logout' ;;
     'a3s box/snapshot') path='a3s box snapshot' ;;
     'a3s box/pool') path='a3s box pool' ;;
     'a3s box/help') path='a3s box help' ;;

@@ -14,7 +14,7 @@ function __a3s_path
             continue
         end
         switch "$path/$word"
-            case 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
+            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
                 set skip_value 1
             case 'a3s/box'
                 set path 'a3s box'
@@ -36,26 +36,6 @@ function __a3s_path
                 set path 'a3s completion'
             case 'a3s/help'
                 set path 'a3s help'
-            case 'a3s box/pull'
-                set path 'a3s box pull'
-            case 'a3s box/images'
-                set path 'a3s box images'
-            case 'a3s box/rmi'
-                set path 'a3s box rmi'
-            case 'a3s box/tag'
-                set path 'a3s box tag'
-            case 'a3s box/save'
-                set path 'a3s box save'
-            case 'a3s box/load'
-                set path 'a3s box load'
-            case 'a3s box/import'
-                set path 'a3s box import'
-            case 'a3s box/image'
-                set path 'a3s box image'
-            case 'a3s box/login'
-                set path 'a3s box login'
-            case 'a3s box/logout'
-                set path 'a3s box logout'
             case 'a3s box/run'
                 set path 'a3s box run'
             case 'a3s box/create'
@@ -88,6 +68,26 @@ function __a3s_path
                 set path 'a3s box cp'
             case 'a3s box/prune'
                 set path 'a3s box prune'
+            case 'a3s box/pull'
+                set path 'a3s box pull'
+            case 'a3s box/images'
+                set path 'a3s box images'
+            case 'a3s box/rmi'
+                set path 'a3s box rmi'
+            case 'a3s box/tag'
+                set path 'a3s box tag'
+            case 'a3s box/save'
+                set path 'a3s box save'
+            case 'a3s box/load'
+                set path 'a3s box load'
+            case 'a3s box/import'
+                set path 'a3s box import'
+            case 'a3s box/image'
+                set path 'a3s box image'
+            case 'a3s box/login'
+                set path 'a3s box login'
+            case 'a3s box/logout'
+                set path 'a3s box logout'
             case 'a3s box/snapshot'
                 set path 'a3s box snapshot'
             case 'a3s box/pool'
@@ -222,6 +222,22 @@ complete -c a3s -n '__a3s_at a3s' -a 'help' -d 'display help for command'
 
 # a3s box
 complete -c a3s -n '__a3s_at a3s box' -f
+complete -c a3s -n '__a3s_at a3s box' -a 'run' -d 'Create and start a box from an image'
+complete -c a3s -n '__a3s_at a3s box' -a 'create' -d 'Create a box without starting it'
+complete -c a3s -n '__a3s_at a3s box' -a 'start' -d 'Start one or more stopped boxes'
+complete -c a3s -n '__a3s_at a3s box' -a 'ps' -d 'List boxes'
+complete -c a3s -n '__a3s_at a3s box' -a 'exec' -d 'Run a command in a running box'
+complete -c a3s -n '__a3s_at a3s box' -a 'logs' -d 'Print a box\'s output'
+complete -c a3s -n '__a3s_at a3s box' -a 'stop' -d 'Stop running boxes (the stop signal, then SIGKILL after the timeout)'
+complete -c a3s -n '__a3s_at a3s box' -a 'kill' -d 'Send a signal to running boxes (default SIGKILL)'
+complete -c a3s -n '__a3s_at a3s box' -a 'restart' -d 'Restart boxes'
+complete -c a3s -n '__a3s_at a3s box' -a 'rm' -d 'Remove boxes'
+complete -c a3s -n '__a3s_at a3s box' -a 'inspect' -d 'Show low-level information on boxes (or images) as JSON'
+complete -c a3s -n '__a3s_at a3s box' -a 'wait' -d 'Block until boxes stop, then print their exit codes'
+complete -c a3s -n '__a3s_at a3s box' -a 'top' -d 'Show the processes of a box'
+complete -c a3s -n '__a3s_at a3s box' -a 'stats' -d 'Show resource usage of boxes'
+complete -c a3s -n '__a3s_at a3s box' -a 'cp' -d 'Copy files between a box and the host (BOX:PATH HOSTPATH or HOSTPATH BOX:PATH)'
+complete -c a3s -n '__a3s_at a3s box' -a 'prune' -d 'Remove all stopped boxes'
 complete -c a3s -n '__a3s_at a3s box' -a 'pull' -d 'Pull an image from a registry'
 complete -c a3s -n '__a3s_at a3s box' -a 'images' -d 'List images'
 complete -c a3s -n '__a3s_at a3s box' -a 'rmi' -d 'Remove one or more images'
@@ -232,25 +248,121 @@ complete -c a3s -n '__a3s_at a3s box' -a 'import' -d 'Import the contents of a r
 complete -c a3s -n '__a3s_at a3s box' -a 'image' -d 'Manage images'
 complete -c a3s -n '__a3s_at a3s box' -a 'login' -d 'Log in to a registry (default Docker Hub); credentials go to ~/.a3s/auth.json (0600)'
 complete -c a3s -n '__a3s_at a3s box' -a 'logout' -d 'Log out from a registry (remove its credentials from ~/.a3s/auth.json)'
-complete -c a3s -n '__a3s_at a3s box' -a 'run' -d 'Create and start a box'
-complete -c a3s -n '__a3s_at a3s box' -a 'create' -d 'Create a box without starting it'
-complete -c a3s -n '__a3s_at a3s box' -a 'start' -d 'Start stopped boxes'
-complete -c a3s -n '__a3s_at a3s box' -a 'ps' -d 'List boxes'
-complete -c a3s -n '__a3s_at a3s box' -a 'exec' -d 'Run a command in a running box'
-complete -c a3s -n '__a3s_at a3s box' -a 'logs' -d 'Print a box\'s output'
-complete -c a3s -n '__a3s_at a3s box' -a 'stop' -d 'Stop running boxes'
-complete -c a3s -n '__a3s_at a3s box' -a 'kill' -d 'Send a signal to running boxes'
-complete -c a3s -n '__a3s_at a3s box' -a 'restart' -d 'Restart boxes'
-complete -c a3s -n '__a3s_at a3s box' -a 'rm' -d 'Remove boxes'
-complete -c a3s -n '__a3s_at a3s box' -a 'inspect' -d 'Show low-level information on boxes'
-complete -c a3s -n '__a3s_at a3s box' -a 'wait' -d 'Wait for boxes to stop and print their exit codes'
-complete -c a3s -n '__a3s_at a3s box' -a 'top' -d 'Show a box\'s processes'
-complete -c a3s -n '__a3s_at a3s box' -a 'stats' -d 'Show resource usage'
-complete -c a3s -n '__a3s_at a3s box' -a 'cp' -d 'Copy files between a box and the host'
-complete -c a3s -n '__a3s_at a3s box' -a 'prune' -d 'Remove all stopped boxes'
 complete -c a3s -n '__a3s_at a3s box' -a 'snapshot' -d 'Create, restore and manage box snapshots'
 complete -c a3s -n '__a3s_at a3s box' -a 'pool' -d 'Manage warm microVM snapshots'
 complete -c a3s -n '__a3s_at a3s box' -a 'help' -d 'display help for command'
+
+# a3s box run
+complete -c a3s -n '__a3s_at a3s box run' -l name -r -F -d 'assign a name to the box'
+complete -c a3s -n '__a3s_at a3s box run' -s e -l env -r -F -d 'set an environment variable'
+complete -c a3s -n '__a3s_at a3s box run' -l env-file -r -F -d 'read environment variables from a file'
+complete -c a3s -n '__a3s_at a3s box run' -s v -l volume -r -F -d 'bind-mount a host directory'
+complete -c a3s -n '__a3s_at a3s box run' -s p -l publish -r -F -d 'publish a box port on the host (loopback by default)'
+complete -c a3s -n '__a3s_at a3s box run' -s w -l workdir -r -F -d 'working directory inside the box'
+complete -c a3s -n '__a3s_at a3s box run' -s u -l user -r -F -d 'user (name or uid) and group to run as'
+complete -c a3s -n '__a3s_at a3s box run' -l entrypoint -r -F -d 'override the image\'s entrypoint'
+complete -c a3s -n '__a3s_at a3s box run' -l hostname -r -F -d 'box host name'
+complete -c a3s -n '__a3s_at a3s box run' -s m -l memory -r -F -d 'memory limit (e.g. 512m, 1g)'
+complete -c a3s -n '__a3s_at a3s box run' -l cpus -r -F -d 'number of CPUs (e.g. 1.5)'
+complete -c a3s -n '__a3s_at a3s box run' -l pids-limit -r -F -d 'maximum number of processes (-1: unlimited)'
+complete -c a3s -n '__a3s_at a3s box run' -l read-only -d 'mount the root filesystem read-only'
+complete -c a3s -n '__a3s_at a3s box run' -l runtime -r -F -d 'OCI runtime: crun, runc or runsc'
+complete -c a3s -n '__a3s_at a3s box run' -l isolation -r -F -d 'sandbox or microvm'
+complete -c a3s -n '__a3s_at a3s box run' -s l -l label -r -F -d 'set metadata on the box'
+complete -c a3s -n '__a3s_at a3s box run' -l pull -r -F -d 'pull the image: missing, always or never'
+complete -c a3s -n '__a3s_at a3s box run' -l restart -r -F -d 'restart policy: no, on-failure[:N], always, unless-stopped'
+complete -c a3s -n '__a3s_at a3s box run' -l rm -d 'remove the box when it exits'
+complete -c a3s -n '__a3s_at a3s box run' -s i -l interactive -d 'keep stdin open'
+complete -c a3s -n '__a3s_at a3s box run' -s t -l tty -d 'allocate a terminal'
+complete -c a3s -n '__a3s_at a3s box run' -l stop-signal -r -F -d 'signal to stop the box'
+complete -c a3s -n '__a3s_at a3s box run' -l stop-timeout -r -F -d 'seconds to wait before killing on stop'
+complete -c a3s -n '__a3s_at a3s box run' -s d -l detach -d 'run in the background and print the box ID'
+
+# a3s box create
+complete -c a3s -n '__a3s_at a3s box create' -l name -r -F -d 'assign a name to the box'
+complete -c a3s -n '__a3s_at a3s box create' -s e -l env -r -F -d 'set an environment variable'
+complete -c a3s -n '__a3s_at a3s box create' -l env-file -r -F -d 'read environment variables from a file'
+complete -c a3s -n '__a3s_at a3s box create' -s v -l volume -r -F -d 'bind-mount a host directory'
+complete -c a3s -n '__a3s_at a3s box create' -s p -l publish -r -F -d 'publish a box port on the host (loopback by default)'
+complete -c a3s -n '__a3s_at a3s box create' -s w -l workdir -r -F -d 'working directory inside the box'
+complete -c a3s -n '__a3s_at a3s box create' -s u -l user -r -F -d 'user (name or uid) and group to run as'
+complete -c a3s -n '__a3s_at a3s box create' -l entrypoint -r -F -d 'override the image\'s entrypoint'
+complete -c a3s -n '__a3s_at a3s box create' -l hostname -r -F -d 'box host name'
+complete -c a3s -n '__a3s_at a3s box create' -s m -l memory -r -F -d 'memory limit (e.g. 512m, 1g)'
+complete -c a3s -n '__a3s_at a3s box create' -l cpus -r -F -d 'number of CPUs (e.g. 1.5)'
+complete -c a3s -n '__a3s_at a3s box create' -l pids-limit -r -F -d 'maximum number of processes (-1: unlimited)'
+complete -c a3s -n '__a3s_at a3s box create' -l read-only -d 'mount the root filesystem read-only'
+complete -c a3s -n '__a3s_at a3s box create' -l runtime -r -F -d 'OCI runtime: crun, runc or runsc'
+complete -c a3s -n '__a3s_at a3s box create' -l isolation -r -F -d 'sandbox or microvm'
+complete -c a3s -n '__a3s_at a3s box create' -s l -l label -r -F -d 'set metadata on the box'
+complete -c a3s -n '__a3s_at a3s box create' -l pull -r -F -d 'pull the image: missing, always or never'
+complete -c a3s -n '__a3s_at a3s box create' -l restart -r -F -d 'restart policy: no, on-failure[:N], always, unless-stopped'
+complete -c a3s -n '__a3s_at a3s box create' -l rm -d 'remove the box when it exits'
+complete -c a3s -n '__a3s_at a3s box create' -s i -l interactive -d 'keep stdin open'
+complete -c a3s -n '__a3s_at a3s box create' -s t -l tty -d 'allocate a terminal'
+complete -c a3s -n '__a3s_at a3s box create' -l stop-signal -r -F -d 'signal to stop the box'
+complete -c a3s -n '__a3s_at a3s box create' -l stop-timeout -r -F -d 'seconds to wait before killing on stop'
+
+# a3s box start
+complete -c a3s -n '__a3s_at a3s box start' -s a -l attach -d 'attach stdout/stderr and forward signals'
+complete -c a3s -n '__a3s_at a3s box start' -s i -l interactive -d 'attach stdin'
+
+# a3s box ps
+complete -c a3s -n '__a3s_at a3s box ps' -f
+complete -c a3s -n '__a3s_at a3s box ps' -s a -l all -d 'show all boxes (default: running only)'
+complete -c a3s -n '__a3s_at a3s box ps' -s f -l filter -r -F -d 'filter: status=, name=, id=, ancestor=, label='
+complete -c a3s -n '__a3s_at a3s box ps' -l format -r -F -d '\'table\', \'json\' or a Go template such as \'{{.ID}} {{.Names}}\''
+complete -c a3s -n '__a3s_at a3s box ps' -s n -l last -r -F -d 'show the n last created boxes (all states)'
+complete -c a3s -n '__a3s_at a3s box ps' -s l -l latest -d 'show the latest created box (all states)'
+complete -c a3s -n '__a3s_at a3s box ps' -l no-trunc -d 'do not truncate output'
+
+# a3s box exec
+complete -c a3s -n '__a3s_at a3s box exec' -s i -l interactive -d 'keep stdin open'
+complete -c a3s -n '__a3s_at a3s box exec' -s t -l tty -d 'allocate a terminal'
+complete -c a3s -n '__a3s_at a3s box exec' -s d -l detach -d 'run the command in the background'
+complete -c a3s -n '__a3s_at a3s box exec' -s e -l env -r -F -d 'set an environment variable'
+complete -c a3s -n '__a3s_at a3s box exec' -s w -l workdir -r -F -d 'working directory inside the box'
+complete -c a3s -n '__a3s_at a3s box exec' -s u -l user -r -F -d 'user (name or uid) and group'
+
+# a3s box logs
+complete -c a3s -n '__a3s_at a3s box logs' -s f -l follow -d 'follow the output until the box stops'
+complete -c a3s -n '__a3s_at a3s box logs' -s n -l tail -r -F -d 'number of lines from the end (\'all\' for every line)'
+complete -c a3s -n '__a3s_at a3s box logs' -l since -r -F -d 'since a timestamp (RFC 3339, Unix) or a relative time (10m, 1h30m)'
+complete -c a3s -n '__a3s_at a3s box logs' -l until -r -F -d 'until a timestamp or relative time'
+complete -c a3s -n '__a3s_at a3s box logs' -s t -l timestamps -d 'show timestamps'
+
+# a3s box stop
+complete -c a3s -n '__a3s_at a3s box stop' -s t -l time -r -F -d 'seconds to wait before killing'
+complete -c a3s -n '__a3s_at a3s box stop' -s s -l signal -r -F -d 'signal to send instead of the box\'s stop signal'
+
+# a3s box kill
+complete -c a3s -n '__a3s_at a3s box kill' -s s -l signal -r -F -d 'signal to send'
+
+# a3s box restart
+complete -c a3s -n '__a3s_at a3s box restart' -s t -l time -r -F -d 'seconds to wait for stop before killing'
+
+# a3s box rm
+complete -c a3s -n '__a3s_at a3s box rm' -s f -l force -d 'kill and remove running boxes'
+complete -c a3s -n '__a3s_at a3s box rm' -s v -l volumes -d 'accepted for Docker compatibility (a3s creates no anonymous volumes)'
+
+# a3s box inspect
+complete -c a3s -n '__a3s_at a3s box inspect' -s f -l format -r -F -d 'format each result with a Go template, e.g. \'{{.State.Status}}\''
+
+# a3s box wait
+
+# a3s box top
+
+# a3s box stats
+complete -c a3s -n '__a3s_at a3s box stats' -l no-stream -d 'print one sample and exit'
+complete -c a3s -n '__a3s_at a3s box stats' -s a -l all -d 'include stopped boxes'
+complete -c a3s -n '__a3s_at a3s box stats' -l format -r -F -d '\'table\', \'json\' or a Go template'
+
+# a3s box cp
+
+# a3s box prune
+complete -c a3s -n '__a3s_at a3s box prune' -f
+complete -c a3s -n '__a3s_at a3s box prune' -s f -l force -d 'do not prompt for confirmation'
+complete -c a3s -n '__a3s_at a3s box prune' -l filter -r -F -d 'label=<key>[=<value>]'
 
 # a3s box pull
 complete -c a3s -n '__a3s_at a3s box pull' -l platform -r -F -d 'platform to pull from a multi-platform image (default: this host)'
@@ -336,40 +448,6 @@ complete -c a3s -n '__a3s_at a3s box login' -l password-stdin -d 'read the passw
 complete -c a3s -n '__a3s_at a3s box login' -l insecure -d 'allow plain HTTP to this registry'
 
 # a3s box logout
-
-# a3s box run
-
-# a3s box create
-
-# a3s box start
-
-# a3s box ps
-complete -c a3s -n '__a3s_at a3s box ps' -f
-
-# a3s box exec
-
-# a3s box logs
-
-# a3s box stop
-
-# a3s box kill
-
-# a3s box restart
-
-# a3s box rm
-
-# a3s box inspect
-
-# a3s box wait
-
-# a3s box top
-
-# a3s box stats
-
-# a3s box cp
-
-# a3s box prune
-complete -c a3s -n '__a3s_at a3s box prune' -f
 
 # a3s box snapshot
 complete -c a3s -n '__a3s_at a3s box snapshot' -f

@@ -3,15 +3,9 @@
  */
 import { resolve } from "node:path";
 import { Command } from "commander";
-import { type BoxContext, openBoxContext } from "../../src/box/context.ts";
 import { importRootfs, loadImages, saveImages } from "../../src/box/oci/archive.ts";
 import { A3sError } from "../../src/core/errors.ts";
-import { type CliContext, createContext } from "../context.ts";
-
-function open(command: Command): CliContext & { box: BoxContext } {
-  const ctx = createContext(command);
-  return { ...ctx, box: openBoxContext(ctx.paths, ctx.env) };
-}
+import { openBox } from "./open.ts";
 
 /** Ctrl-C aborts cleanly: a partial -o file is removed and nothing half-loaded is recorded. */
 function interruptible(): AbortSignal {
@@ -30,7 +24,7 @@ export function saveCommand(): Command {
     .argument("<image...>", "images by reference or ID; a bare name saves every tag of the repository")
     .option("-o, --output <file>", "write to a file, instead of STDOUT")
     .action(async (images: string[], options: { output?: string }, command: Command) => {
-      const { out, box } = open(command);
+      const { out, box } = openBox(command);
       if (options.output === undefined) {
         if (process.stdout.isTTY) {
           throw new A3sError("usage", "cowardly refusing to save to a terminal. Use the -o flag or redirect");
@@ -50,7 +44,7 @@ export function loadCommand(): Command {
     .option("-i, --input <file>", "read from a tar archive file, instead of STDIN")
     .option("-q, --quiet", "suppress the load output")
     .action(async (options: { input?: string; quiet?: boolean }, command: Command) => {
-      const { out, box } = open(command);
+      const { out, box } = openBox(command);
       if (options.input === undefined && process.stdin.isTTY) {
         throw new A3sError("usage", "requested load from stdin, but stdin is empty", {
           hint: "a3s box load -i archive.tar, or a3s box load < archive.tar",
@@ -87,7 +81,7 @@ export function importCommand(): Command {
         options: { message?: string; change: string[] },
         command: Command,
       ) => {
-        const { out, box } = open(command);
+        const { out, box } = openBox(command);
         if (file === "-" && process.stdin.isTTY) {
           throw new A3sError("usage", "requested import from stdin, but stdin is a terminal", {
             hint: "pipe the tarball in: cat rootfs.tar | a3s box import - name:tag",

@@ -2,7 +2,7 @@
  * Image commands: pull, images, rmi, tag, image inspect|prune, login, logout, with Docker's flags.
  */
 import { Command } from "commander";
-import { type BoxContext, openBoxContext } from "../../src/box/context.ts";
+import type { BoxContext } from "../../src/box/context.ts";
 import type { ImageRecord } from "../../src/box/oci/images.ts";
 import { inspectImage, unpackedSize } from "../../src/box/oci/inspect.ts";
 import { login, logout, normaliseServer } from "../../src/box/oci/login.ts";
@@ -11,15 +11,11 @@ import { pullImage } from "../../src/box/oci/pull.ts";
 import { familiarRepository, parseReference } from "../../src/box/oci/reference.ts";
 import { findImage, pruneImages, removeImage } from "../../src/box/oci/remove.ts";
 import { A3sError } from "../../src/core/errors.ts";
-import { type CliContext, createContext } from "../context.ts";
+import { createContext } from "../context.ts";
 import { humanSize, timeAgo } from "../format.ts";
 import { importCommand, loadCommand, saveCommand } from "./archive.ts";
+import { openBox } from "./open.ts";
 import { pullRenderer } from "./render-pull.ts";
-
-function open(command: Command): CliContext & { box: BoxContext } {
-  const ctx = createContext(command);
-  return { ...ctx, box: openBoxContext(ctx.paths, ctx.env) };
-}
 
 /** Aborts on Ctrl-C so partial downloads are kept for the next pull to resume. */
 function interruptible(): AbortSignal {
@@ -38,7 +34,7 @@ export function pullCommand(): Command {
     )
     .option("--insecure", "allow plain HTTP to this registry")
     .action(async (image: string, options: { platform?: string; insecure?: boolean }, command: Command) => {
-      const { out, box } = open(command);
+      const { out, box } = openBox(command);
       const renderer = pullRenderer(out);
       try {
         const result = await pullImage(box, {
@@ -159,7 +155,7 @@ export function imagesCommand(name = "images"): Command {
         options: { quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string },
         command: Command,
       ) => {
-        const { out, box } = open(command);
+        const { out, box } = openBox(command);
         const filters = repository
           ? [...options.filter, `reference=${repository.includes(":") ? repository : `${repository}`}`]
           : options.filter;
@@ -191,12 +187,15 @@ export function rmiCommand(name = "rmi"): Command {
     .argument("<image...>", "images by reference or ID")
     .option("-f, --force", "remove even if tagged in several repositories")
     .action((refs: string[], options: { force?: boolean }, command: Command) => {
-      const { out, box } = open(command);
+      const { out, box } = openBox(command);
       const events: Array<Record<string, string>> = [];
       let failure: unknown;
       for (const ref of refs) {
         try {
-          for (const event of removeImage(box, ref, { force: options.force === true })) {
+          for (const event of removeImage(box, ref, {
+            force: options.force === true,
+            inUse: (id) => box.boxes.usersOfImage(id),
+          })) {
             events.push(event as Record<string, string>);
             if (!out.json)
               out.line(event.Untagged ? `Untagged: ${event.Untagged}` : `Deleted: ${event.Deleted}`);
@@ -219,7 +218,7 @@ export function tagCommand(name = "tag"): Command {
     .argument("<source>", "existing image (reference or ID)")
     .argument("<target>", "new name[:tag]")
     .action((source: string, target: string, _options, command: Command) => {
-      const { out, box } = open(command);
+      const { out, box } = openBox(command);
       const image = findImage(box, source);
       const ref = parseReference(target);
       box.images.tag(image.id, ref);
@@ -233,7 +232,7 @@ export function imageInspectCommand(): Command {
     .argument("<image...>", "images by reference or ID")
     .option("-f, --format <template>", "format each result with a Go template, e.g. '{{.Id}}'")
     .action((refs: string[], options: { format?: string }, command: Command) => {
-      const { out, box } = open(command);
+      const { out, box } = openBox(command);
       const results = refs.map((ref) => inspectImage(findImage(box, ref), box.layers));
       if (options.format && !out.json) out.list(results, [], options.format);
       else out.printJson(results);
@@ -246,8 +245,10 @@ export function imagePruneCommand(): Command {
     .option("-a, --all", "remove all images not used by a box, not just dangling ones")
     .option("-f, --force", "do not prompt for confirmation")
     .action((options: { all?: boolean }, command: Command) => {
-      const { out, box } = open(command);
-      const { deleted, reclaimed } = pruneImages(box, options.all === true);
+      const { out, box } = openBox(command);
+      const { deleted, reclaimed } = pruneImages(box, options.all === true, (id) =>
+        box.boxes.usersOfImage(id),
+      );
       if (out.json) {
         out.printJson({ ImagesDeleted: deleted, SpaceReclaimed: reclaimed });
         return;

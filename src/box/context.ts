@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Config, loadConfig } from "../core/config.ts";
 import { openDatabase } from "../core/db.ts";
 import type { Paths } from "../core/paths.ts";
+import { BoxStore } from "./boxes.ts";
 import { BlobStore } from "./oci/blobs.ts";
 import { ImageStore } from "./oci/images.ts";
 import { LayerCache } from "./oci/layers.ts";
@@ -18,6 +19,7 @@ export interface BoxContext {
   blobs: BlobStore;
   images: ImageStore;
   layers: LayerCache;
+  boxes: BoxStore;
 }
 
 export function openBoxContext(paths: Paths, env: NodeJS.ProcessEnv): BoxContext {
@@ -31,5 +33,6 @@ export function openBoxContext(paths: Paths, env: NodeJS.ProcessEnv): BoxContext
     blobs: new BlobStore(paths.blobs, join(paths.images, "ingest")),
     images: new ImageStore(db),
     layers: new LayerCache(paths.layers),
+    boxes: new BoxStore(db),
   };
 }

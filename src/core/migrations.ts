@@ -42,4 +42,31 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run("CREATE INDEX image_repo_digests_image ON image_repo_digests(image_id)");
     },
   },
+  {
+    version: 2,
+    name: "boxes",
+    up: (db) => {
+      // One row per box; its spec (every run option, resolved) is JSON so new options need no migration.
+      db.run(`CREATE TABLE boxes (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        image_id TEXT NOT NULL,
+        image_ref TEXT NOT NULL,
+        command TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        labels TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        exit_code INTEGER,
+        error TEXT,
+        supervisor_pid INTEGER,
+        supervisor_start INTEGER,
+        restart_count INTEGER NOT NULL DEFAULT 0,
+        stop_requested INTEGER NOT NULL DEFAULT 0
+      )`);
+      db.run("CREATE INDEX boxes_image ON boxes(image_id)");
+    },
+  },
 ];

@@ -189,7 +189,8 @@ export class RegistryClient {
         log.debug(`ping ${origin} failed`, { error: err });
       }
     }
-    if (lastError instanceof A3sError && !this.insecure) {
+    const tlsProblem = /SSL|TLS|certificate|WRONG_VERSION/i.test(String((lastError as Error)?.message));
+    if (lastError instanceof A3sError && !this.insecure && tlsProblem) {
       throw new A3sError(lastError.code, lastError.message, {
         cause: lastError,
         hint: `if ${this.registry} serves plain HTTP, pass --insecure or add it to box.insecureRegistries`,

@@ -3,7 +3,7 @@
  * cached layers (read-only lowers, a per-box upper) where the kernel and privileges allow, otherwise
  * a private copy made by unpacking the layers in order.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { A3sError } from "../../core/errors.ts";
 import { mount, umount } from "../../core/libc.ts";
@@ -68,6 +68,7 @@ export async function assembleRootfs(
     wanted === "overlay" || (wanted === "auto" && overlaySupported() && data.length < MAX_MOUNT_DATA);
   if (useOverlay) {
     if (lowers.length === 0) throw new A3sError("usage", "an image without layers cannot be mounted");
+    unmountQuietly(path); // a mount left by a supervisor that died
     mkdirSync(join(dir, "upper"), { recursive: true });
     mkdirSync(join(dir, "work"), { recursive: true });
     try {
@@ -79,8 +80,13 @@ export async function assembleRootfs(
     }
     return { path, mode: "overlay", release: () => unmountQuietly(path) };
   }
-  for (const layer of image.layers) {
-    await unpackLayer(stores.blobs.path(layer.digest), path, { whiteouts: "apply" });
+  // A copy is the box's filesystem itself: made once, kept across restarts like an upper dir.
+  const complete = join(dir, "rootfs.copied");
+  if (!existsSync(complete)) {
+    for (const layer of image.layers) {
+      await unpackLayer(stores.blobs.path(layer.digest), path, { whiteouts: "apply" });
+    }
+    writeFileSync(complete, "");
   }
   return { path, mode: "copy", release: () => {} };
 }
@@ -89,13 +95,20 @@ function unmountQuietly(path: string): void {
   try {
     umount(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EINVAL") throw err;
+    // Not mounted (EINVAL), or never could have been (EPERM: a copy made without privileges).
+    if (!["EINVAL", "EPERM", "ENOENT"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
   }
+}
+
+/** Unmounts a box's overlay if it is mounted; its upper dir (the box's changes) stays. */
+export function unmountRootfs(dir: string): void {
+  const path = join(dir, "rootfs");
+  if (existsSync(path)) unmountQuietly(path);
 }
 
 /** Removes a box's rootfs directories after releasing any mount. */
 export function destroyRootfs(dir: string): void {
-  const path = join(dir, "rootfs");
-  if (existsSync(path)) unmountQuietly(path);
-  for (const name of ["rootfs", "upper", "work"]) rmSync(join(dir, name), { recursive: true, force: true });
+  unmountRootfs(dir);
+  for (const name of ["rootfs", "upper", "work", "rootfs.copied"])
+    rmSync(join(dir, name), { recursive: true, force: true });
 }

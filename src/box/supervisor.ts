@@ -1,0 +1,235 @@
+/**
+ * The per-box supervisor: a detached a3s process that owns one box. It mounts the rootfs, writes the
+ * bundle, runs the box through the runtime, keeps its stdio (json-file log plus attached clients),
+ * records exit codes, applies the restart policy, and removes the box when --rm asked for it.
+ */
+import { rmSync } from "node:fs";
+import type { Socket } from "bun";
+import { A3sError } from "../core/errors.ts";
+import { logger } from "../core/log.ts";
+import {
+  attachSocketPath,
+  type ExitMessage,
+  encodeFrame,
+  Frame,
+  FrameDecoder,
+  type FrameType,
+} from "./attach.ts";
+import type { BoxRecord } from "./boxes.ts";
+import { writeBundle } from "./bundle.ts";
+import type { BoxContext } from "./context.ts";
+import { boxDir, logPath, removeBox, runtimeFor } from "./lifecycle.ts";
+import { LogWriter } from "./logs.ts";
+import { assembleRootfs, type Rootfs } from "./oci/rootfs.ts";
+import { processStartTime } from "./process.ts";
+import { checkExecutable } from "./runtime/executable.ts";
+import type { RunningProcess } from "./runtime/runtime.ts";
+
+const log = logger("box.supervisor");
+
+const ATTACH_WAIT_MS = 10_000;
+const MAX_BACKOFF_MS = 60_000;
+/** A run this long resets the restart backoff, as in Docker. */
+const HEALTHY_RUN_MS = 10_000;
+
+interface Client {
+  socket: Socket<Client>;
+  decoder: FrameDecoder;
+}
+
+export interface SuperviseOptions {
+  /** Hold the box until the first client attaches (a foreground `run`), so no output is lost. */
+  waitAttach: boolean;
+}
+
+export async function superviseBox(box: BoxContext, id: string, options: SuperviseOptions): Promise<number> {
+  const record = box.boxes.get(id);
+  if (!record) throw new A3sError("not_found", `No such box: ${id}`);
+  box.boxes.update(id, { supervisorPid: process.pid, supervisorStart: processStartTime(process.pid) });
+  const dir = boxDir(box.paths, id);
+  const clients = new Set<Client>();
+  let current: RunningProcess | undefined;
+  let attached: () => void = () => {};
+  const firstAttach = new Promise<void>((resolve) => {
+    attached = resolve;
+  });
+
+  const socketPath = attachSocketPath(dir, id);
+  rmSync(socketPath, { force: true });
+  const server = Bun.listen<Client>({
+    unix: socketPath,
+    socket: {
+      open(socket) {
+        socket.data = { socket, decoder: new FrameDecoder() };
+        clients.add(socket.data);
+        attached();
+      },
+      data(socket, chunk) {
+        socket.data.decoder.push(chunk, (type, payload) => onClientFrame(type, payload));
+      },
+      close(socket) {
+        clients.delete(socket.data);
+      },
+      error(socket) {
+        clients.delete(socket.data);
+      },
+    },
+  });
+
+  function onClientFrame(type: FrameType, payload: Uint8Array): void {
+    if (!current) return;
+    if (type === Frame.stdin) current.writeStdin(payload);
+    else if (type === Frame.stdinEnd) current.endStdin();
+    else if (type === Frame.resize) {
+      const { cols, rows } = JSON.parse(new TextDecoder().decode(payload)) as { cols: number; rows: number };
+      current.resize(cols, rows);
+    } else if (type === Frame.signal) {
+      const signal = new TextDecoder().decode(payload);
+      runtimeFor(box, record!.spec.runtime)
+        .signal(id, signal)
+        .catch((err) => log.debug("forwarding a signal failed", { err }));
+    }
+  }
+
+  function broadcast(type: FrameType, payload: Uint8Array | string): void {
+    const frame = encodeFrame(type, payload);
+    for (const client of clients) client.socket.write(frame);
+  }
+
+  // A supervisor asked to stop (host shutdown, `kill <pid>`) stops its box first.
+  const onTerm = () => {
+    box.boxes.update(id, { stopRequested: true });
+    runtimeFor(box, record.spec.runtime)
+      .signal(id, record.spec.stopSignal)
+      .catch(() => {});
+  };
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onTerm);
+
+  if (options.waitAttach) await Promise.race([firstAttach, Bun.sleep(ATTACH_WAIT_MS)]);
+
+  let exit: ExitMessage = { exitCode: 125 };
+  let rootfs: Rootfs | undefined;
+  try {
+    const image = box.images.get(record.imageId);
+    if (!image)
+      throw new A3sError("not_found", `the image of box ${record.name} (${record.imageId}) was removed`);
+    rootfs = await assembleRootfs(box, image, dir);
+    const bundle = writeBundle(dir, record, image, rootfs.path);
+    checkExecutable(rootfs.path, record.command[0] ?? "", bundle.env, record.spec.workdir);
+    exit = await runWithRestarts(
+      box,
+      record,
+      (process) => {
+        current = process;
+      },
+      broadcast,
+    );
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log.error(`box ${id} failed to start`, { error: err });
+    const exitCode = err instanceof A3sError && err.exitCode >= 125 ? err.exitCode : 125;
+    exit = { exitCode, error: message };
+    box.boxes.update(id, {
+      status: "exited",
+      exitCode,
+      error: message,
+      finishedAt: new Date().toISOString(),
+    });
+  } finally {
+    current = undefined;
+    try {
+      rootfs?.release();
+    } catch (err) {
+      log.warn("cannot release the rootfs", { error: err });
+    }
+  }
+
+  broadcast(Frame.exit, JSON.stringify(exit));
+  await drain(clients);
+  server.stop(true);
+  rmSync(socketPath, { force: true });
+  const final = box.boxes.get(id);
+  if (final?.spec.autoRemove) await removeBox(box, final, true);
+  return exit.exitCode;
+}
+
+async function runWithRestarts(
+  box: BoxContext,
+  record: BoxRecord,
+  onProcess: (process: RunningProcess) => void,
+  broadcast: (type: FrameType, payload: Uint8Array | string) => void,
+): Promise<ExitMessage> {
+  const runtime = runtimeFor(box, record.spec.runtime);
+  const logs = new LogWriter(logPath(box.paths, record.id));
+  const dir = boxDir(box.paths, record.id);
+  let restarts = record.restartCount;
+  let backoff = 100;
+  try {
+    for (;;) {
+      await runtime.delete(record.id); // state left by a crashed run would make the id "already exist"
+      const started = Date.now();
+      const process = runtime.run(record.id, dir, {
+        ...(record.spec.tty ? { tty: { cols: 80, rows: 24 } } : {}),
+        stdin: record.spec.interactive,
+        onStdout(chunk) {
+          logs.write("stdout", chunk);
+          broadcast(Frame.stdout, chunk);
+        },
+        onStderr(chunk) {
+          logs.write("stderr", chunk);
+          broadcast(Frame.stderr, chunk);
+        },
+      });
+      onProcess(process);
+      box.boxes.update(record.id, {
+        status: "running",
+        startedAt: new Date(started).toISOString(),
+        finishedAt: undefined,
+        exitCode: undefined,
+        error: undefined,
+      });
+      const exitCode = await process.exited;
+      logs.flush();
+      await runtime.delete(record.id);
+      const finishedAt = new Date().toISOString();
+      const latest = box.boxes.get(record.id) ?? record;
+      if (!shouldRestart(latest, exitCode, restarts)) {
+        box.boxes.update(record.id, { status: "exited", exitCode, finishedAt });
+        return { exitCode };
+      }
+      restarts++;
+      backoff = Date.now() - started > HEALTHY_RUN_MS ? 100 : Math.min(backoff * 2, MAX_BACKOFF_MS);
+      box.boxes.update(record.id, { status: "restarting", exitCode, finishedAt, restartCount: restarts });
+      log.info(`restarting box ${record.id} (exit ${exitCode}, restart ${restarts}) in ${backoff} ms`);
+      await Bun.sleep(backoff);
+      if (box.boxes.get(record.id)?.stopRequested) {
+        box.boxes.update(record.id, { status: "exited" });
+        return { exitCode };
+      }
+    }
+  } finally {
+    logs.close();
+  }
+}
+
+/** Docker's restart rules; a box stopped by the user is never restarted. */
+export function shouldRestart(record: BoxRecord, exitCode: number, restarts: number): boolean {
+  if (record.stopRequested) return false;
+  const policy = record.spec.restart;
+  switch (policy.name) {
+    case "always":
+    case "unless-stopped":
+      return true;
+    case "on-failure":
+      return exitCode !== 0 && (policy.maximumRetryCount === 0 || restarts < policy.maximumRetryCount);
+    default:
+      return false;
+  }
+}
+
+/** Gives attached clients a moment to read the exit frame before the socket closes. */
+async function drain(clients: Set<Client>): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (clients.size > 0 && Date.now() < deadline) await Bun.sleep(5);
+}
