@@ -263,7 +263,7 @@ export function restartCommand(): Command {
 async function waitUntilStarted(box: BoxContext, id: string): Promise<void> {
   for (let delay = 2; delay < 5000; delay *= 2) {
     const current = box.boxes.get(id);
-    if (!current || current.status !== "created") break;
+    if (current?.status !== "created") break;
     await Bun.sleep(delay);
   }
 }

@@ -3,6 +3,16 @@ import type { BoxRecord } from "./boxes.ts";
 import { boxEnv } from "./bundle.ts";
 import type { ImageRecord } from "./oci/images.ts";
 
+/** Docker's `{"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}`. */
+function portMap(box: BoxRecord): Record<string, Array<{ HostIp: string; HostPort: string }>> {
+  return Object.fromEntries(
+    box.spec.ports.map((p) => [
+      `${p.containerPort}/${p.protocol}`,
+      [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }],
+    ]),
+  );
+}
+
 export function inspectBox(
   box: BoxRecord,
   image: ImageRecord | undefined,
@@ -34,9 +44,7 @@ export function inspectBox(
     RestartCount: box.restartCount,
     HostConfig: {
       Binds: spec.volumes.map((v) => `${v.source}:${v.destination}${v.readOnly ? ":ro" : ""}`),
-      PortBindings: Object.fromEntries(
-        spec.ports.map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }]]),
-      ),
+      PortBindings: portMap(box),
       RestartPolicy: {
         Name: spec.restart.name,
         MaximumRetryCount: spec.restart.name === "on-failure" ? spec.restart.maximumRetryCount : 0,
@@ -66,15 +74,14 @@ export function inspectBox(
       Cmd: spec.cmd ?? image?.config.config?.Cmd ?? null,
       Image: box.imageRef,
       WorkingDir: spec.workdir,
-      Entrypoint: spec.entrypoint !== undefined ? [spec.entrypoint] : (image?.config.config?.Entrypoint ?? null),
+      Entrypoint:
+        spec.entrypoint !== undefined ? [spec.entrypoint] : (image?.config.config?.Entrypoint ?? null),
       Labels: box.labels,
       StopSignal: spec.stopSignal,
       StopTimeout: spec.stopTimeout,
     },
     NetworkSettings: {
-      Ports: Object.fromEntries(
-        spec.ports.map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }]]),
-      ),
+      Ports: portMap(box),
     },
   };
 }
