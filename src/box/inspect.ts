@@ -80,6 +80,7 @@ export function inspectBox(
       StopSignal: spec.stopSignal,
       StopTimeout: spec.stopTimeout,
     },
+    A3s: { SupervisorPid: box.supervisorPid ?? 0, StopRequested: box.stopRequested },
     NetworkSettings: {
       Ports: portMap(box),
     },
