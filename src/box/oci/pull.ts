@@ -3,6 +3,7 @@
  * download missing layers in parallel with resume, verify every byte, unpack each layer once into
  * the layer cache, and record the image. Progress is reported as Docker's JSON message stream.
  */
+import { availableParallelism } from "node:os";
 import { A3sError } from "../../core/errors.ts";
 import { logger } from "../../core/log.ts";
 import type { BoxContext } from "../context.ts";
@@ -247,19 +248,50 @@ async function fetchLayers(
     }
   }
   for (const layer of pending) emit({ status: "Waiting", id: shortId(layer.digest) });
+  // A finished download frees its slot at once; unpacking (CPU-bound) runs beside the next downloads,
+  // at most one per core.
+  const unpackSlot = limiter(availableParallelism());
+  const unpacks: Promise<void>[] = [];
   const work = async (layer: LayerRecord) => {
     const id = shortId(layer.digest);
     if (!box.blobs.has(layer.digest)) {
       downloaded += await downloadWithRetry(box, client, repository, layer, emit, signal);
       emit({ status: "Download complete", id });
     }
-    await box.layers.unpack(box.blobs.path(layer.digest), layer.diffId, (current, total) =>
-      emit({ status: "Extracting", id, progressDetail: { current, total } }),
+    unpacks.push(
+      unpackSlot(async () => {
+        await box.layers.unpack(box.blobs.path(layer.digest), layer.diffId, (current, total) =>
+          emit({ status: "Extracting", id, progressDetail: { current, total } }),
+        );
+        emit({ status: "Pull complete", id });
+      }),
     );
-    emit({ status: "Pull complete", id });
   };
-  await runBounded(pending, box.config.box.maxConcurrentDownloads, work);
+  try {
+    await runBounded(pending, box.config.box.maxConcurrentDownloads, work);
+  } catch (err) {
+    // Never leave an unpack running behind a failed pull: let them finish, then report the failure.
+    await Promise.allSettled(unpacks);
+    throw err;
+  }
+  await Promise.all(unpacks);
   return downloaded;
+}
+
+/** Runs at most `limit` of the functions it is given at once. */
+function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return async (task) => {
+    if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
 }
 
 async function downloadWithRetry(
