@@ -4,7 +4,8 @@
  * their actions import the core lazily so `--version` and `--help` stay fast.
  */
 import { Command, CommanderError, Option } from "commander";
-import { configureLog } from "../src/core/log.ts";
+import { loadConfig } from "../src/core/config.ts";
+import { configureLog, type LogLevel } from "../src/core/log.ts";
 import { VERSION } from "../src/core/version.ts";
 import { boxCommand } from "./box/index.ts";
 import { codeCommand } from "./code/index.ts";
@@ -37,14 +38,25 @@ export function buildProgram(): Command {
     .addCommand(doctorCommand())
     .addCommand(completionCommand(() => program));
   program.hook("preAction", (_root, action) => {
-    const { paths, options, out } = createContext(action);
+    const { paths, options, out, env } = createContext(action);
     configureLog({
       dir: paths.logs,
-      ...(options.verbose ? { mirror: (line: string) => out.stderr.write(line) } : {}),
+      ...(options.verbose
+        ? { mirror: (line: string) => out.stderr.write(line) }
+        : { level: configuredLogLevel(paths.config, env) }),
     });
   });
   applyEverywhere(program, [...program.options]);
   return program;
+}
+
+/** log.level from the config (or A3S_LOG_LEVEL); a broken config is reported by the command itself. */
+function configuredLogLevel(configPath: string, env: NodeJS.ProcessEnv): LogLevel {
+  try {
+    return loadConfig(configPath, env).config.log.level;
+  } catch {
+    return "info";
+  }
 }
 
 /**

@@ -6,7 +6,6 @@
  */
 import { cpSync, existsSync, lstatSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, posix, resolve } from "node:path";
-import { create as createTar } from "tar";
 import { A3sError } from "../core/errors.ts";
 import { unpackLayer } from "./oci/unpack.ts";
 import { resolveInRoot } from "./runtime/users.ts";
@@ -73,6 +72,7 @@ export async function copyToBox(
   const archive = join(mkdtempSync(join(scratch, "cp-")), "payload.tar");
   try {
     const entry = contentsOnly ? "." : basename(source);
+    const { create: createTar } = await import("tar");
     await createTar({ file: archive, cwd: contentsOnly ? source : dirname(source), portable: false }, [
       entry,
     ]);

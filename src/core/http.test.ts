@@ -108,12 +108,12 @@ describe("httpRequest", () => {
     await new Promise((resolve) => proxy.once("listening", resolve));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
     try {
-      const viaProxy = createDispatcher({ HTTP_PROXY: proxyUrl });
+      const viaProxy = await createDispatcher({ HTTP_PROXY: proxyUrl });
       const response = await httpRequest(`${base}/target`, { dispatcher: viaProxy });
       expect(await response.body.text()).toStartWith("landed");
       expect(tunnels).toBe(1);
 
-      const bypass = createDispatcher({ HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" });
+      const bypass = await createDispatcher({ HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" });
       await (await httpRequest(`${base}/target`, { dispatcher: bypass })).body.text();
       expect(tunnels).toBe(1);
     } finally {

@@ -5,14 +5,7 @@
  * built-in shim, whose request() ignores `dispatcher`, so proxies and connection pools would silently
  * not apply. The real package works under Bun and in the compiled binary.
  */
-import {
-  Agent,
-  type Dispatcher,
-  EnvHttpProxyAgent,
-  interceptors,
-  request,
-  errors as undiciErrors,
-} from "undici/index.js";
+import type { Dispatcher } from "undici/index.js";
 import { A3sError } from "./errors.ts";
 import { logger } from "./log.ts";
 
@@ -47,18 +40,27 @@ const MAX_BACKOFF_MS = 8_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
 
+type Undici = typeof import("undici/index.js");
+let undiciModule: Undici | undefined;
+
+async function undici(): Promise<Undici> {
+  undiciModule ??= await import("undici/index.js");
+  return undiciModule;
+}
+
 let sharedDispatcher: Dispatcher | undefined;
 
 /**
  * One pooled dispatcher per process: follows redirects (registries send blobs to object storage)
  * and honours HTTP(S)_PROXY / NO_PROXY from the environment it is first created with.
  */
-export function defaultDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
-  sharedDispatcher ??= createDispatcher(env);
+export async function defaultDispatcher(env: NodeJS.ProcessEnv = process.env): Promise<Dispatcher> {
+  sharedDispatcher ??= await createDispatcher(env);
   return sharedDispatcher;
 }
 
-export function createDispatcher(env: NodeJS.ProcessEnv): Dispatcher {
+export async function createDispatcher(env: NodeJS.ProcessEnv): Promise<Dispatcher> {
+  const { Agent, EnvHttpProxyAgent, interceptors } = await undici();
   const proxyFor = (name: string) => env[name] ?? env[name.toLowerCase()];
   const httpProxy = proxyFor("HTTP_PROXY");
   const httpsProxy = proxyFor("HTTPS_PROXY");
@@ -80,6 +82,8 @@ export async function httpRequest(url: string | URL, options: HttpOptions = {}):
   const retries =
     IDEMPOTENT.has(method) && !isStream(options.body) ? (options.retries ?? DEFAULT_RETRIES) : 0;
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const { request, errors } = await undici();
+  const dispatcher = options.dispatcher ?? (await defaultDispatcher());
   for (let attempt = 0; ; attempt++) {
     let response: Dispatcher.ResponseData;
     try {
@@ -90,17 +94,17 @@ export async function httpRequest(url: string | URL, options: HttpOptions = {}):
         headersTimeout: timeout,
         bodyTimeout: timeout,
         signal: options.signal,
-        dispatcher: options.dispatcher ?? defaultDispatcher(),
+        dispatcher,
       });
     } catch (err) {
       if (options.signal?.aborted) throw new A3sError("interrupted", "request cancelled", { cause: err });
-      if (attempt < retries && isTransient(err)) {
+      if (attempt < retries && isTransient(errors, err)) {
         const delay = backoff(attempt);
         log.debug(`retrying ${method} ${target} in ${delay} ms`, { error: describe(err) });
         await sleep(delay, options.signal);
         continue;
       }
-      throw networkError(target, err);
+      throw networkError(errors, target, err);
     }
     const status = response.statusCode;
     if (attempt < retries && RETRYABLE_STATUS.has(status) && !options.noRetryStatuses?.includes(status)) {
@@ -133,19 +137,18 @@ function isStream(body: HttpBody | undefined): boolean {
   return body !== null && body !== undefined && typeof body === "object" && "pipe" in body;
 }
 
-function isTransient(err: unknown): boolean {
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError)
-    return true;
-  if (err instanceof undiciErrors.SocketError || err instanceof undiciErrors.ConnectTimeoutError) return true;
+function isTransient(errors: Undici["errors"], err: unknown): boolean {
+  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) return true;
+  if (err instanceof errors.SocketError || err instanceof errors.ConnectTimeoutError) return true;
   const code = (err as { code?: string }).code;
   return (
     code !== undefined && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"].includes(code)
   );
 }
 
-function networkError(url: string, err: unknown): A3sError {
+function networkError(errors: Undici["errors"], url: string, err: unknown): A3sError {
   const host = safeHost(url);
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.ConnectTimeoutError) {
     return new A3sError("network", `${host} did not answer in time`, { cause: err });
   }
   return new A3sError("network", `cannot reach ${host}: ${describe(err)}`, {

@@ -28,7 +28,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdDecompress } from "node:zlib";
-import { Header } from "tar";
+import type { Header } from "tar";
 import { z } from "zod";
 import { A3sError, fromSystemError } from "../../core/errors.ts";
 import type { BoxContext } from "../context.ts";
@@ -375,18 +375,18 @@ class TarWriter {
   ) {}
 
   async dir(path: string): Promise<void> {
-    await this.sink.write(header(path, "Directory", 0));
+    await this.sink.write(await header(path, "Directory", 0));
   }
 
   async file(path: string, bytes: Uint8Array): Promise<void> {
-    await this.sink.write(header(path, "File", bytes.length));
+    await this.sink.write(await header(path, "File", bytes.length));
     await this.sink.write(bytes);
     await this.pad(bytes.length);
   }
 
   /** Streams a file of a known size; one that changed size meanwhile would corrupt the archive. */
   async copy(path: string, source: string, size: number): Promise<void> {
-    await this.sink.write(header(path, "File", size));
+    await this.sink.write(await header(path, "File", size));
     let copied = 0;
     for await (const chunk of createReadStream(source, { highWaterMark: READ_CHUNK })) {
       if (this.signal?.aborted) throw interrupted();
@@ -408,8 +408,12 @@ class TarWriter {
   }
 }
 
-function header(path: string, type: "File" | "Directory", size: number): Uint8Array {
-  const h = new Header({
+let HeaderClass: typeof Header | undefined;
+
+/** A ustar header block; the tar package is loaded on first use, not at every a3s start. */
+async function header(path: string, type: "File" | "Directory", size: number): Promise<Uint8Array> {
+  HeaderClass ??= (await import("tar")).Header;
+  const h = new HeaderClass({
     path,
     type,
     size,

@@ -39,7 +39,7 @@ import {
   writeSync,
 } from "node:fs";
 import { createGunzip, createZstdDecompress } from "node:zlib";
-import { Parser, type ReadEntry } from "tar";
+import type { ReadEntry } from "tar";
 import { A3sError, fromSystemError } from "../../core/errors.ts";
 import { lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../../core/libc.ts";
 import { logger } from "../../core/log.ts";
@@ -165,13 +165,19 @@ function hostile(message: string): A3sError {
   });
 }
 
+/** The tar package, loaded when a layer is first unpacked rather than at every a3s start. */
+async function loadTar(): Promise<typeof import("tar")> {
+  return import("tar");
+}
+
 /** Streams file → decompressor → tar parser → writer, settling once: on the parser's end or the first failure. */
-function pump(
+async function pump(
   source: string,
   compression: LayerCompression,
   writer: LayerWriter,
   { signal, onProgress }: UnpackOptions,
 ): Promise<string> {
+  const { Parser } = await loadTar();
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new A3sError("interrupted", "unpacking the layer was interrupted"));
     const input = createReadStream(source, { highWaterMark: READ_CHUNK });

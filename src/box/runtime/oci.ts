@@ -2,7 +2,9 @@
  * The sandbox backend: an OCI runtime (crun, runc or gVisor's runsc) driven through its CLI, which
  * every one of them implements the same way (`run`, `exec`, `kill`, `delete`).
  */
+import { existsSync } from "node:fs";
 import { constants } from "node:os";
+import { join } from "node:path";
 import type { FileSink, Subprocess } from "bun";
 import { A3sError } from "../../core/errors.ts";
 import { logger } from "../../core/log.ts";
@@ -61,6 +63,9 @@ export class OciCliRuntime implements BoxRuntime {
   }
 
   async delete(id: string): Promise<void> {
+    // crun and runc keep a directory per container under --root: no directory, nothing to delete,
+    // and no process to spawn (this runs before and after every box run).
+    if (this.name !== "runsc" && !existsSync(join(this.stateRoot, id))) return;
     const result = Bun.spawnSync(this.command(["delete", "--force", id]), { stderr: "pipe" });
     const message = result.stderr.toString();
     if (result.exitCode !== 0 && !/does not exist|not found|No such file/i.test(message)) {
