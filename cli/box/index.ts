@@ -22,7 +22,7 @@ import {
   stopCommand,
   waitCommand,
 } from "./manage.ts";
-import { createCommand, runCommand, startCommand, superviseCommand } from "./run.ts";
+import { createCommand, forwardHelperCommand, runCommand, startCommand, superviseCommand } from "./run.ts";
 
 export function boxCommand(): Command {
   const box = new Command("box")
@@ -54,7 +54,8 @@ export function boxCommand(): Command {
     .addCommand(imageCommand())
     .addCommand(loginCommand())
     .addCommand(logoutCommand())
-    .addCommand(superviseCommand(), { hidden: true });
+    .addCommand(superviseCommand(), { hidden: true })
+    .addCommand(forwardHelperCommand(), { hidden: true });
   addPending(box, "box", [
     { name: "snapshot", description: "Create, restore and manage box snapshots" },
     { name: "pool", description: "Manage warm microVM snapshots" },

@@ -1,6 +1,6 @@
 /**
- * run, create, start and the hidden supervise command: Docker's flags, Docker's exit codes
- * (125 for a3s's own failures, 126/127 for commands that cannot run, else the command's own).
+ * run, create, start and the hidden supervise and forward-helper commands: Docker's flags, Docker's
+ * exit codes (125 for a3s's own failures, 126/127 for commands that cannot run, else the command's own).
  */
 import { Command } from "commander";
 import { attachSocketPath, connectAttach, type ExitMessage, Frame } from "../../src/box/attach.ts";
@@ -15,6 +15,7 @@ import {
   supervisorLogTail,
   waitForExit,
 } from "../../src/box/lifecycle.ts";
+import { runForwardHelper } from "../../src/box/ports.ts";
 import { isSameProcessAlive } from "../../src/box/process.ts";
 import { superviseBox } from "../../src/box/supervisor.ts";
 import { A3sError } from "../../src/core/errors.ts";
@@ -198,6 +199,15 @@ export function superviseCommand(): Command {
     .action(async (id: string, flags: { waitAttach?: boolean }, cmd: Command) => {
       const { box } = openBox(cmd);
       await superviseBox(box, id, { waitAttach: flags.waitAttach === true });
+    });
+}
+
+export function forwardHelperCommand(): Command {
+  return new Command("forward-helper")
+    .description("Forward published ports inside a box's network namespace (started by the supervisor)")
+    .argument("<socket>", "Unix socket to accept forwarded connections on")
+    .action(async (socket: string) => {
+      await runForwardHelper(socket);
     });
 }
 

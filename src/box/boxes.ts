@@ -154,6 +154,11 @@ export class BoxStore {
     this.db.query(`UPDATE boxes SET ${sets} WHERE id = ?`).run(...values, id);
   }
 
+  /** Replaces the box's spec: its supervisor records there the host ports it really bound. */
+  updateSpec(id: string, spec: BoxSpec): void {
+    this.db.query("UPDATE boxes SET spec = ? WHERE id = ?").run(JSON.stringify(spec), id);
+  }
+
   delete(id: string): void {
     this.db.query("DELETE FROM boxes WHERE id = ?").run(id);
   }

@@ -91,7 +91,9 @@ export function spawnSupervisor(box: BoxContext, record: BoxRecord, waitAttach: 
     const child = spawn(command, rest, { detached: true, stdio: ["ignore", logFd, logFd], env: box.env });
     child.unref();
     if (child.pid === undefined) throw new A3sError("runtime", "could not start the box supervisor");
+    // "created" until the supervisor has the box running: `start` of a stopped box waits on that.
     box.boxes.update(record.id, {
+      status: "created",
       supervisorPid: child.pid,
       supervisorStart: undefined,
       stopRequested: false,

@@ -3,7 +3,7 @@
  * bundle, runs the box through the runtime, keeps its stdio (json-file log plus attached clients),
  * records exit codes, applies the restart policy, and removes the box when --rm asked for it.
  */
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { Socket } from "bun";
 import { A3sError } from "../core/errors.ts";
 import { logger } from "../core/log.ts";
@@ -18,12 +18,13 @@ import {
 import type { BoxRecord } from "./boxes.ts";
 import { writeBundle } from "./bundle.ts";
 import type { BoxContext } from "./context.ts";
-import { boxDir, logPath, removeBox, runtimeFor } from "./lifecycle.ts";
+import { boxDir, logPath, removeBox, runtimeFor, selfCommand } from "./lifecycle.ts";
 import { LogWriter } from "./logs.ts";
 import { assembleRootfs, type Rootfs } from "./oci/rootfs.ts";
+import { type PublishedPorts, publishPorts } from "./ports.ts";
 import { processStartTime } from "./process.ts";
 import { checkExecutable } from "./runtime/executable.ts";
-import type { RunningProcess } from "./runtime/runtime.ts";
+import type { BoxRuntime, RunningProcess } from "./runtime/runtime.ts";
 
 const log = logger("box.supervisor");
 
@@ -31,6 +32,8 @@ const ATTACH_WAIT_MS = 10_000;
 const MAX_BACKOFF_MS = 60_000;
 /** A run this long resets the restart backoff, as in Docker. */
 const HEALTHY_RUN_MS = 10_000;
+/** How long the box's first process may take to appear once the runtime runs (to publish ports). */
+const PID_WAIT_MS = 10_000;
 
 interface Client {
   socket: Socket<Client>;
@@ -110,13 +113,21 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
 
   let exit: ExitMessage = { exitCode: 125 };
   let rootfs: Rootfs | undefined;
+  let ports: PublishedPorts | undefined;
   try {
+    // Host ports are bound before anything runs, so a port in use fails the start cleanly (125),
+    // and `ps`/`inspect` show the ports really bound (a host port of 0 becomes the one picked).
+    if (record.spec.ports.length > 0) {
+      ports = publishPorts(record.spec.ports);
+      box.boxes.updateSpec(id, { ...record.spec, ports: ports.bound });
+    }
     const image = box.images.get(record.imageId);
     if (!image)
       throw new A3sError("not_found", `the image of box ${record.name} (${record.imageId}) was removed`);
     rootfs = await assembleRootfs(box, image, dir);
     const bundle = writeBundle(dir, record, image, rootfs.path);
     checkExecutable(rootfs.path, record.command[0] ?? "", bundle.env, record.spec.workdir);
+    log.debug(`box ${id.slice(0, 12)}: ${rootfs.mode} rootfs and bundle ready at ${uptimeMs()} ms`);
     exit = await runWithRestarts(
       box,
       record,
@@ -124,10 +135,12 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
         current = process;
       },
       broadcast,
+      ports,
     );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    log.error(`box ${id} failed to start`, { error: err });
+    if (err instanceof A3sError) log.info(`box ${id} did not start: ${message}`);
+    else log.error(`box ${id} failed to start`, { error: err });
     const exitCode = err instanceof A3sError && err.exitCode >= 125 ? err.exitCode : 125;
     exit = { exitCode, error: message };
     box.boxes.update(id, {
@@ -138,6 +151,12 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
     });
   } finally {
     current = undefined;
+    if (ports) {
+      await ports.close();
+      // Back to what was asked for, so the next start picks free ports again.
+      const latest = box.boxes.get(id);
+      if (latest) box.boxes.updateSpec(id, { ...latest.spec, ports: record.spec.ports });
+    }
     try {
       rootfs?.release();
     } catch (err) {
@@ -145,12 +164,13 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
     }
   }
 
+  // --rm: gone before the client hears the exit code, so a script's next command never sees it.
+  const final = box.boxes.get(id);
+  if (final?.spec.autoRemove) await removeBox(box, final, true);
   broadcast(Frame.exit, JSON.stringify(exit));
   await drain(clients);
   server.stop(true);
   rmSync(socketPath, { force: true });
-  const final = box.boxes.get(id);
-  if (final?.spec.autoRemove) await removeBox(box, final, true);
   return exit.exitCode;
 }
 
@@ -159,6 +179,7 @@ async function runWithRestarts(
   record: BoxRecord,
   onProcess: (process: RunningProcess) => void,
   broadcast: (type: FrameType, payload: Uint8Array | string) => void,
+  ports: PublishedPorts | undefined,
 ): Promise<ExitMessage> {
   const runtime = runtimeFor(box, record.spec.runtime);
   const logs = new LogWriter(logPath(box.paths, record.id));
@@ -182,16 +203,36 @@ async function runWithRestarts(
         },
       });
       onProcess(process);
-      box.boxes.update(record.id, {
-        status: "running",
-        startedAt: new Date(started).toISOString(),
-        finishedAt: undefined,
-        exitCode: undefined,
-        error: undefined,
+      log.debug(`box ${record.id.slice(0, 12)}: runtime started at ${uptimeMs()} ms`);
+      let exited = false;
+      const exit = process.exited.finally(() => {
+        exited = true;
       });
-      const exitCode = await process.exited;
+      // The box counts as running once its ports are forwarded, so `run -d` returns a usable box.
+      let failure: unknown;
+      if (ports) {
+        try {
+          await connectPorts(box, runtime, record.id, ports, () => exited);
+        } catch (err) {
+          failure = err;
+          await runtime.signal(record.id, "KILL").catch(() => {});
+        }
+      }
+      if (!failure) {
+        box.boxes.update(record.id, {
+          status: "running",
+          startedAt: new Date(started).toISOString(),
+          finishedAt: undefined,
+          exitCode: undefined,
+          error: undefined,
+        });
+      }
+      const exitCode = await exit;
+      log.debug(`box ${record.id.slice(0, 12)}: exited ${exitCode} at ${uptimeMs()} ms`);
+      await ports?.detach();
       logs.flush();
       await runtime.delete(record.id);
+      if (failure) throw failure;
       const finishedAt = new Date().toISOString();
       const latest = box.boxes.get(record.id) ?? record;
       if (!shouldRestart(latest, exitCode, restarts)) {
@@ -213,6 +254,43 @@ async function runWithRestarts(
   }
 }
 
+/** Connects the published ports to the box's network namespace once its first process exists. */
+async function connectPorts(
+  box: BoxContext,
+  runtime: BoxRuntime,
+  id: string,
+  ports: PublishedPorts,
+  exited: () => boolean,
+): Promise<void> {
+  const deadline = Date.now() + PID_WAIT_MS;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    if (exited()) return;
+    const pid = runtime.pid(id);
+    if (pid !== undefined) {
+      try {
+        await ports.attach({
+          netnsPid: pid,
+          boxDir: boxDir(box.paths, id),
+          boxId: id,
+          command: [...selfCommand(), "--home", box.paths.home],
+        });
+      } catch (err) {
+        // A box that exited meanwhile took its namespace along: nothing to forward to, no failure.
+        if (exited() || !existsSync(`/proc/${pid}`)) return;
+        throw err;
+      }
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new A3sError(
+        "runtime",
+        `cannot publish ports: the box's process did not appear within ${PID_WAIT_MS / 1000} s`,
+      );
+    }
+    await Bun.sleep(delay);
+  }
+}
+
 /** Docker's restart rules; a box stopped by the user is never restarted. */
 export function shouldRestart(record: BoxRecord, exitCode: number, restarts: number): boolean {
   if (record.stopRequested) return false;
@@ -226,6 +304,11 @@ export function shouldRestart(record: BoxRecord, exitCode: number, restarts: num
     default:
       return false;
   }
+}
+
+/** Milliseconds since this process started: where a box's start-up time goes. */
+function uptimeMs(): number {
+  return Math.round(performance.now());
 }
 
 /** Gives attached clients a moment to read the exit frame before the socket closes. */

@@ -162,6 +162,16 @@ describe("detached boxes", () => {
     expectExit(await box(["inspect", "web"]), 3);
   });
 
+  test("start brings a stopped box back with its filesystem; restart too", async () => {
+    expectExit(await box(["run", "-d", "--name", "again", image, "sh", "-c", "echo run >> /runs; sleep 60"]), 0);
+    expectExit(await box(["stop", "-t", "0", "again"]), 0);
+    expect(expectExit(await box(["start", "again"]), 0).stdout).toBe("again\n");
+    expect(expectExit(await box(["ps", "-f", "name=again", "--format", "{{.State}}"]), 0).stdout).toBe("running\n");
+    expectExit(await box(["restart", "-t", "0", "again"]), 0);
+    expect(expectExit(await box(["exec", "again", "cat", "/runs"]), 0).stdout).toBe("run\nrun\nrun\n");
+    expectExit(await box(["rm", "-f", "again"]), 0);
+  });
+
   test("two boxes of one image write to separate upper dirs", async () => {
     const one = expectExit(await box(["run", "-d", image, "sleep", "30"]), 0).stdout.trim();
     const two = expectExit(await box(["run", "-d", image, "sleep", "30"]), 0).stdout.trim();
