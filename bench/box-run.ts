@@ -19,7 +19,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { boxDir } from "../src/box/lifecycle.ts";
 import { detectHybridCgroups, runtimeCommand } from "../src/box/runtime/oci-cli.ts";
@@ -204,6 +204,7 @@ const registry = await startRegistry();
 const rows: Row[] = [];
 const phaseRows: Row[] = [];
 const notes: string[] = [];
+const loadBefore = loadavg()[0] ?? 0;
 
 try {
   const layer = busyboxLayer();
@@ -445,6 +446,8 @@ console.log(
     "  record and supervisor spawn; supervisor start → ready covers its own start, waiting for the client",
     "  to attach, the overlay mount and config.json; exit seen → client exits covers crun delete, --rm",
     "  removal, the exit frame and the client's exit.",
+    `load average (1 min): ${loadBefore.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end, on ${availableParallelism()} CPUs;`,
+    "  whatever else runs on the machine shows up in every column.",
     ...notes,
   ].join("\n"),
 );

@@ -214,7 +214,7 @@ export function forwardHelperCommand(): Command {
 /** Starts the supervisor and returns once the box runs, or fails with the reason it did not start. */
 async function startDetached(box: BoxContext, record: BoxRecord): Promise<void> {
   const pid = spawnSupervisor(box, record, false);
-  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+  for (const delay = 2; ; ) {
     const current = box.boxes.get(record.id);
     if (!current) return; // --rm and already gone
     if (current.status !== "created") {

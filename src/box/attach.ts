@@ -101,7 +101,9 @@ export async function connectAttach(
   const decoder = new FrameDecoder();
   let exited = false;
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+  // A flat, short retry: the supervisor listens ~15 ms after its spawn, and a failed connect to a
+  // missing socket costs microseconds.
+  for (const delay = 2; ; ) {
     try {
       const socket = await Bun.connect({
         unix: socketPath,

@@ -159,6 +159,11 @@ export class BoxStore {
     this.db.query("UPDATE boxes SET spec = ? WHERE id = ?").run(JSON.stringify(spec), id);
   }
 
+  /** Records the supervisor's pid unless the supervisor has already recorded itself. */
+  claimSupervisor(id: string, pid: number): void {
+    this.db.query("UPDATE boxes SET supervisor_pid = ? WHERE id = ? AND supervisor_pid IS NULL").run(pid, id);
+  }
+
   delete(id: string): void {
     this.db.query("DELETE FROM boxes WHERE id = ?").run(id);
   }

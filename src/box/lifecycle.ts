@@ -83,6 +83,15 @@ export function selfCommand(): string[] {
  */
 export function spawnSupervisor(box: BoxContext, record: BoxRecord, waitAttach: boolean): number {
   const dir = boxDir(box.paths, record.id);
+  // "created" until the supervisor has the box running (`start` of a stopped box waits on that).
+  // Written before the spawn: a fast supervisor must never have its "running" overwritten.
+  box.boxes.update(record.id, {
+    status: "created",
+    supervisorPid: undefined,
+    supervisorStart: undefined,
+    stopRequested: false,
+    error: undefined,
+  });
   const logFd = openSync(join(dir, "supervisor.log"), "a", 0o600);
   try {
     const args = [...selfCommand(), "--home", box.paths.home, "box", "supervise", record.id];
@@ -91,14 +100,8 @@ export function spawnSupervisor(box: BoxContext, record: BoxRecord, waitAttach: 
     const child = spawn(command, rest, { detached: true, stdio: ["ignore", logFd, logFd], env: box.env });
     child.unref();
     if (child.pid === undefined) throw new A3sError("runtime", "could not start the box supervisor");
-    // "created" until the supervisor has the box running: `start` of a stopped box waits on that.
-    box.boxes.update(record.id, {
-      status: "created",
-      supervisorPid: child.pid,
-      supervisorStart: undefined,
-      stopRequested: false,
-      error: undefined,
-    });
+    // Until the supervisor records itself (pid and start time), this pid lets others see it is alive.
+    box.boxes.claimSupervisor(record.id, child.pid);
     return child.pid;
   } finally {
     closeSync(logFd);

@@ -109,12 +109,11 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onTerm);
 
-  if (options.waitAttach) await Promise.race([firstAttach, Bun.sleep(ATTACH_WAIT_MS)]);
-
   let exit: ExitMessage = { exitCode: 125 };
   let rootfs: Rootfs | undefined;
   let ports: PublishedPorts | undefined;
-  try {
+  // The box is prepared while the client is still connecting; only running it waits for the client.
+  const prepare = async () => {
     // Host ports are bound before anything runs, so a port in use fails the start cleanly (125),
     // and `ps`/`inspect` show the ports really bound (a host port of 0 becomes the one picked).
     if (record.spec.ports.length > 0) {
@@ -128,6 +127,13 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
     const bundle = writeBundle(dir, record, image, rootfs.path);
     checkExecutable(rootfs.path, record.command[0] ?? "", bundle.env, record.spec.workdir);
     log.debug(`box ${id.slice(0, 12)}: ${rootfs.mode} rootfs and bundle ready at ${uptimeMs()} ms`);
+  };
+  const prepared = prepare();
+  prepared.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
+  if (options.waitAttach) await Promise.race([firstAttach, Bun.sleep(ATTACH_WAIT_MS)]);
+
+  try {
+    await prepared;
     exit = await runWithRestarts(
       box,
       record,

@@ -163,10 +163,15 @@ describe("detached boxes", () => {
   });
 
   test("start brings a stopped box back with its filesystem; restart too", async () => {
-    expectExit(await box(["run", "-d", "--name", "again", image, "sh", "-c", "echo run >> /runs; sleep 60"]), 0);
+    expectExit(
+      await box(["run", "-d", "--name", "again", image, "sh", "-c", "echo run >> /runs; sleep 60"]),
+      0,
+    );
     expectExit(await box(["stop", "-t", "0", "again"]), 0);
     expect(expectExit(await box(["start", "again"]), 0).stdout).toBe("again\n");
-    expect(expectExit(await box(["ps", "-f", "name=again", "--format", "{{.State}}"]), 0).stdout).toBe("running\n");
+    expect(expectExit(await box(["ps", "-f", "name=again", "--format", "{{.State}}"]), 0).stdout).toBe(
+      "running\n",
+    );
     expectExit(await box(["restart", "-t", "0", "again"]), 0);
     expect(expectExit(await box(["exec", "again", "cat", "/runs"]), 0).stdout).toBe("run\nrun\nrun\n");
     expectExit(await box(["rm", "-f", "again"]), 0);
