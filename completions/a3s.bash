@@ -16,13 +16,13 @@ _a3s_spec() {
       ;;
     'a3s box run')
       commands=''
-      options='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --read-only --runtime --isolation -l --label --pull --restart --rm -i --interactive -t --tty --stop-signal --stop-timeout -d --detach -h --help --version --json -q --quiet --no-color --home'
-      valued='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --runtime --isolation -l --label --pull --restart --stop-signal --stop-timeout --home'
+      options='--name -e --env --env-file -v --volume -p --publish --network -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --read-only --runtime --isolation -l --label --pull --restart --rm -i --interactive -t --tty --stop-signal --stop-timeout -d --detach -h --help --version --json -q --quiet --no-color --home'
+      valued='--name -e --env --env-file -v --volume -p --publish --network -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --runtime --isolation -l --label --pull --restart --stop-signal --stop-timeout --home'
       ;;
     'a3s box create')
       commands=''
-      options='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --read-only --runtime --isolation -l --label --pull --restart --rm -i --interactive -t --tty --stop-signal --stop-timeout -h --help --version --json -q --quiet --no-color --home'
-      valued='--name -e --env --env-file -v --volume -p --publish -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --runtime --isolation -l --label --pull --restart --stop-signal --stop-timeout --home'
+      options='--name -e --env --env-file -v --volume -p --publish --network -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --read-only --runtime --isolation -l --label --pull --restart --rm -i --interactive -t --tty --stop-signal --stop-timeout -h --help --version --json -q --quiet --no-color --home'
+      valued='--name -e --env --env-file -v --volume -p --publish --network -w --workdir -u --user --entrypoint --hostname -m --memory --cpus --pids-limit --runtime --isolation -l --label --pull --restart --stop-signal --stop-timeout --home'
       ;;
     'a3s box start')
       commands=''

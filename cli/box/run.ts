@@ -41,6 +41,7 @@ function withCreateOptions(command: Command): Command {
       collect,
       [],
     )
+    .option("--network <mode>", "none (loopback only, the default) or host (share the host's network)")
     .option("-w, --workdir <dir>", "working directory inside the box")
     .option("-u, --user <uid[:gid]>", "user (name or uid) and group to run as")
     .option("--entrypoint <cmd>", "override the image's entrypoint")
@@ -75,6 +76,7 @@ interface ParsedRunFlags {
   cpus?: string;
   pidsLimit?: string;
   readOnly?: boolean;
+  network?: string;
   runtime?: string;
   isolation?: string;
   label: string[];

@@ -19,6 +19,8 @@ export interface BoxSpec {
   tty: boolean;
   interactive: boolean;
   readOnly: boolean;
+  /** "none": a network namespace with loopback only (the default); "host": the host's network. */
+  network?: "none" | "host";
   volumes: VolumeMount[];
   ports: PortMapping[];
   memory?: number;

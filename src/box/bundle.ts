@@ -51,7 +51,7 @@ export function writeBundle(
       ...(spec.cpu ? { cpu: spec.cpu } : {}),
       ...(spec.pidsLimit ? { pids: spec.pidsLimit } : {}),
     },
-    network: "none",
+    network: spec.network ?? "none",
     ...(nofileHardLimit ? { nofileHardLimit } : {}),
   });
   writeFileAtomic(join(boxDir, "config.json"), JSON.stringify(oci, null, 2));

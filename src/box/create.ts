@@ -38,6 +38,7 @@ export interface RunOptions {
   cpus?: string;
   pidsLimit?: string;
   readOnly: boolean;
+  network?: string;
   runtime?: string;
   isolation?: string;
   label: string[];
@@ -96,6 +97,16 @@ export async function createFromOptions(
   if (options.rm && restart.name !== "no") {
     throw new A3sError("usage", "conflicting options: --restart and --rm", { exitCode: DOCKER_ERROR });
   }
+  const network = options.network ?? "none";
+  if (network !== "none" && network !== "host") {
+    throw new A3sError("usage", `unknown network '${network}'`, { hint: "use none (loopback only) or host" });
+  }
+  if (network === "host" && options.publish.length > 0) {
+    throw new A3sError(
+      "usage",
+      "published ports make no sense with --network host: the box uses the host's ports",
+    );
+  }
   const cpu = options.cpus === undefined ? undefined : parseCpus(options.cpus);
   const memory = options.memory === undefined ? undefined : parseMemory(options.memory);
   const pidsLimit = options.pidsLimit === undefined ? undefined : parsePidsLimit(options.pidsLimit);
@@ -115,6 +126,7 @@ export async function createFromOptions(
       tty: options.tty,
       interactive: options.interactive,
       readOnly: options.readOnly,
+      network,
       volumes: options.volume.map(parseVolume),
       ports: options.publish.map(parsePublish),
       ...(memory !== undefined ? { memory } : {}),

@@ -96,6 +96,23 @@ describe("box run", () => {
     expect(hostname).toBe("boxy\n");
   });
 
+  test("networks: loopback only by default, the host's with --network host", async () => {
+    const interfaces = (text: string) =>
+      text
+        .split("\n")
+        .slice(2)
+        .map((line) => line.split(":")[0]?.trim())
+        .filter(Boolean);
+    const own = expectExit(await box(["run", "--rm", image, "cat", "/proc/net/dev"]), 0).stdout;
+    expect(interfaces(own)).toEqual(["lo"]);
+    const host = expectExit(
+      await box(["run", "--rm", "--network", "host", image, "cat", "/proc/net/dev"]),
+      0,
+    ).stdout;
+    expect(interfaces(host).sort()).toEqual(interfaces(readFileSync("/proc/net/dev", "utf8")).sort());
+    expectExit(await box(["run", "--rm", "--network", "bridge", image, "true"]), 125);
+  });
+
   test("-v: read-only mounts cannot be written, read-write ones can", async () => {
     const dir = mkdtempSync(join(tmpdir(), "a3s-vol-"));
     writeFileSync(join(dir, "in"), "from host\n");
