@@ -10,7 +10,7 @@ _a3s_spec() {
       valued='--home'
       ;;
     'a3s box')
-      commands='run create start ps exec logs stop kill restart rm inspect wait top stats cp prune pull images rmi tag save load import image login logout snapshot pool help'
+      commands='run create start ps exec logs stop kill restart rm inspect wait top stats cp prune snapshot pull images rmi tag save load import image login logout pool help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
@@ -73,11 +73,13 @@ _a3s_spec() {
     'a3s box wait' | \
     'a3s box top' | \
     'a3s box cp' | \
+    'a3s box snapshot inspect' | \
+    'a3s box snapshot rm' | \
+    'a3s box snapshot help' | \
     'a3s box tag' | \
     'a3s box image tag' | \
     'a3s box image help' | \
     'a3s box logout' | \
-    'a3s box snapshot' | \
     'a3s box pool' | \
     'a3s box help' | \
     'a3s power pull' | \
@@ -134,6 +136,31 @@ _a3s_spec() {
       commands=''
       options='-f --force --filter -h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--filter --home'
+      ;;
+    'a3s box snapshot')
+      commands='create restore ls inspect rm prune help'
+      options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
+    'a3s box snapshot create')
+      commands=''
+      options='--name --description -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--name --description --home'
+      ;;
+    'a3s box snapshot restore')
+      commands=''
+      options='--name -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--name --home'
+      ;;
+    'a3s box snapshot ls')
+      commands=''
+      options='-q --quiet --format -h --help --version --json --no-color --home -v --verbose'
+      valued='--format --home'
+      ;;
+    'a3s box snapshot prune')
+      commands=''
+      options='--keep -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--keep --home'
       ;;
     'a3s box pull' | \
     'a3s box image pull')
@@ -248,6 +275,7 @@ _a3s_child() {
     'a3s box/stats') path='a3s box stats' ;;
     'a3s box/cp') path='a3s box cp' ;;
     'a3s box/prune') path='a3s box prune' ;;
+    'a3s box/snapshot') path='a3s box snapshot' ;;
     'a3s box/pull') path='a3s box pull' ;;
     'a3s box/images') path='a3s box images' ;;
     'a3s box/rmi') path='a3s box rmi' ;;
@@ -258,9 +286,15 @@ _a3s_child() {
     'a3s box/image') path='a3s box image' ;;
     'a3s box/login') path='a3s box login' ;;
     'a3s box/logout') path='a3s box logout' ;;
-    'a3s box/snapshot') path='a3s box snapshot' ;;
     'a3s box/pool') path='a3s box pool' ;;
     'a3s box/help') path='a3s box help' ;;
+    'a3s box snapshot/create') path='a3s box snapshot create' ;;
+    'a3s box snapshot/restore') path='a3s box snapshot restore' ;;
+    'a3s box snapshot/ls' | 'a3s box snapshot/list') path='a3s box snapshot ls' ;;
+    'a3s box snapshot/inspect') path='a3s box snapshot inspect' ;;
+    'a3s box snapshot/rm') path='a3s box snapshot rm' ;;
+    'a3s box snapshot/prune') path='a3s box snapshot prune' ;;
+    'a3s box snapshot/help') path='a3s box snapshot help' ;;
     'a3s box image/ls' | 'a3s box image/list') path='a3s box image ls' ;;
     'a3s box image/pull') path='a3s box image pull' ;;
     'a3s box image/inspect') path='a3s box image inspect' ;;

@@ -23,6 +23,7 @@ import {
   waitCommand,
 } from "./manage.ts";
 import { createCommand, forwardHelperCommand, runCommand, startCommand, superviseCommand } from "./run.ts";
+import { snapshotCommand } from "./snapshot.ts";
 
 export function boxCommand(): Command {
   const box = new Command("box")
@@ -44,6 +45,7 @@ export function boxCommand(): Command {
     .addCommand(statsCommand())
     .addCommand(cpCommand())
     .addCommand(pruneCommand())
+    .addCommand(snapshotCommand())
     .addCommand(pullCommand())
     .addCommand(imagesCommand())
     .addCommand(rmiCommand())
@@ -56,9 +58,6 @@ export function boxCommand(): Command {
     .addCommand(logoutCommand())
     .addCommand(superviseCommand(), { hidden: true })
     .addCommand(forwardHelperCommand(), { hidden: true });
-  addPending(box, "box", [
-    { name: "snapshot", description: "Create, restore and manage box snapshots" },
-    { name: "pool", description: "Manage warm microVM snapshots" },
-  ]);
+  addPending(box, "box", [{ name: "pool", description: "Manage warm microVM snapshots" }]);
   return box;
 }

@@ -69,4 +69,23 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run("CREATE INDEX boxes_image ON boxes(image_id)");
     },
   },
+  {
+    version: 3,
+    name: "box snapshots",
+    up: `CREATE TABLE snapshots (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      description TEXT NOT NULL DEFAULT '',
+      box_id TEXT NOT NULL,
+      box_name TEXT NOT NULL,
+      image_id TEXT NOT NULL,
+      image_ref TEXT NOT NULL,
+      command TEXT NOT NULL,
+      spec TEXT NOT NULL,
+      labels TEXT NOT NULL,
+      rootfs_mode TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      created_at TEXT NOT NULL
+    )`,
+  },
 ];

@@ -12,6 +12,7 @@ export interface Paths {
   blobs: string;
   layers: string;
   boxes: string;
+  snapshots: string;
   power: string;
   models: string;
   kernel: string;
@@ -44,6 +45,7 @@ export function pathsFor(home: string): Paths {
     blobs: join(images, "blobs", "sha256"),
     layers: join(images, "layers"),
     boxes: join(home, "boxes"),
+    snapshots: join(home, "snapshots"),
     power,
     models: join(power, "models"),
     kernel: join(home, "kernel"),
