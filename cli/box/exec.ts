@@ -68,7 +68,7 @@ export function execCommand(): Command {
         checkExecutable(rootfs, command[0] ?? "", env, cwd);
         const tty = flags.tty === true;
         const interactive = flags.interactive === true && !flags.detach;
-        const runtime = runtimeFor(box, record.spec.runtime);
+        const runtime = runtimeFor(box, record.spec);
         const running = runtime.exec(
           record.id,
           command,

@@ -321,8 +321,7 @@ export function inspectCommand(): Command {
           results.push(inspectImage(image, box.layers));
           continue;
         }
-        const pid =
-          record.status === "running" ? runtimeFor(box, record.spec.runtime).pid(record.id) : undefined;
+        const pid = record.status === "running" ? runtimeFor(box, record.spec).pid(record.id) : undefined;
         results.push(
           inspectBox(record, box.images.get(record.imageId), { pid, logPath: logPath(box.paths, record.id) }),
         );

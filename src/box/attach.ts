@@ -13,6 +13,8 @@ export const Frame = {
   stdinEnd: 2,
   resize: 3,
   signal: 4,
+  /** First frame of an exec client (JSON ExecRequest); the connection then belongs to that process. */
+  exec: 5,
   stdout: 10,
   stderr: 11,
   exit: 12,

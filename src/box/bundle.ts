@@ -27,6 +27,7 @@ export function writeBundle(
   box: BoxRecord,
   image: ImageRecord,
   rootfs: string,
+  annotations: Record<string, string> = {},
 ): { env: string[] } {
   const { spec } = box;
   const user = parseUser(spec.user, rootfs);
@@ -54,6 +55,7 @@ export function writeBundle(
     network: spec.network ?? "none",
     ...(nofileHardLimit ? { nofileHardLimit } : {}),
   });
+  if (Object.keys(annotations).length > 0) oci.annotations = annotations;
   writeFileAtomic(join(boxDir, "config.json"), JSON.stringify(oci, null, 2));
   return { env: oci.process.env ?? [] };
 }

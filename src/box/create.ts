@@ -7,6 +7,7 @@ import { A3sError, fromSystemError } from "../core/errors.ts";
 import type { BoxRecord, RuntimeName } from "./boxes.ts";
 import type { BoxContext } from "./context.ts";
 import { createBox } from "./lifecycle.ts";
+import { findVmAssets } from "./microvm/assets.ts";
 import type { ImageRecord } from "./oci/images.ts";
 import { type PullEvent, pullImage } from "./oci/pull.ts";
 import {
@@ -71,18 +72,14 @@ export async function createFromOptions(
       exitCode: DOCKER_ERROR,
     });
   }
-  const isolation = options.isolation ?? box.config.box.isolation;
+  const isolation = chooseIsolation(box, options.isolation ?? box.config.box.isolation);
   if (isolation === "microvm") {
-    throw new A3sError("unimplemented", "microVM isolation is not implemented yet", {
-      hint: "use --isolation sandbox",
-      exitCode: DOCKER_ERROR,
-    });
-  }
-  if (!["auto", "sandbox"].includes(isolation)) {
-    throw new A3sError("usage", `unknown isolation '${isolation}'`, {
-      hint: "use sandbox or microvm",
-      exitCode: DOCKER_ERROR,
-    });
+    findVmAssets(box.paths); // fails now, with the missing piece named, rather than at start
+    if (options.publish.length > 0) {
+      throw new A3sError("unimplemented", "published ports are not available for microVM boxes yet", {
+        exitCode: DOCKER_ERROR,
+      });
+    }
   }
   const userEnv = [
     ...options.envFile.flatMap((file) => parseEnvFile(readText(file), box.env)),
@@ -133,7 +130,7 @@ export async function createFromOptions(
       ...(cpu !== undefined ? { cpu } : {}),
       ...(pidsLimit !== undefined ? { pidsLimit } : {}),
       runtime,
-      isolation: "sandbox",
+      isolation,
       restart,
       autoRemove: options.rm,
       stopSignal: options.stopSignal ?? containerConfig?.StopSignal ?? "SIGTERM",
@@ -142,6 +139,25 @@ export async function createFromOptions(
       ...(options.command.length > 0 ? { cmd: options.command } : {}),
     },
   });
+}
+
+/**
+ * `auto` is a microVM where KVM can boot one (a TCG guest is correct but slow), otherwise the sandbox;
+ * `doctor` says which and why.
+ */
+function chooseIsolation(box: BoxContext, requested: string): "sandbox" | "microvm" {
+  if (requested === "sandbox" || requested === "microvm") return requested;
+  if (requested !== "auto") {
+    throw new A3sError("usage", `unknown isolation '${requested}'`, {
+      hint: "use auto, sandbox or microvm",
+      exitCode: DOCKER_ERROR,
+    });
+  }
+  try {
+    return findVmAssets(box.paths).accelerator === "tcg" ? "sandbox" : "microvm";
+  } catch {
+    return "sandbox";
+  }
 }
 
 /** `--pull missing|always|never`, as docker run: pulls print their progress before the box starts. */

@@ -11,10 +11,12 @@ import { logger } from "../core/log.ts";
 import type { Paths } from "../core/paths.ts";
 import type { BoxRecord, BoxSpec } from "./boxes.ts";
 import type { BoxContext } from "./context.ts";
+import { findVmAssets } from "./microvm/assets.ts";
 import { generateName, VALID_NAME } from "./names.ts";
 import type { ImageRecord } from "./oci/images.ts";
 import { destroyRootfs, unmountRootfs } from "./oci/rootfs.ts";
 import { isSameProcessAlive } from "./process.ts";
+import { MicroVmRuntime } from "./runtime/microvm.ts";
 import { OciCliRuntime } from "./runtime/oci.ts";
 import { detectHybridCgroups } from "./runtime/oci-cli.ts";
 import type { BoxRuntime } from "./runtime/runtime.ts";
@@ -31,9 +33,20 @@ export function logPath(paths: Paths, id: string): string {
 
 let hybrid: boolean | undefined;
 
-export function runtimeFor(box: Pick<BoxContext, "paths">, name: BoxSpec["runtime"]): BoxRuntime {
+/** The backend a box runs on: a microVM, or the OCI runtime it names. */
+export function runtimeFor(
+  box: Pick<BoxContext, "paths">,
+  spec: Pick<BoxSpec, "runtime" | "isolation">,
+): BoxRuntime {
+  if (spec.isolation === "microvm") {
+    return new MicroVmRuntime(findVmAssets(box.paths), (id) => boxDir(box.paths, id));
+  }
   hybrid ??= detectHybridCgroups();
-  return new OciCliRuntime(name, { hybridCgroups: hybrid }, join(box.paths.home, "run", name));
+  return new OciCliRuntime(
+    spec.runtime,
+    { hybridCgroups: hybrid },
+    join(box.paths.home, "run", spec.runtime),
+  );
 }
 
 export interface CreateInput {
@@ -132,7 +145,7 @@ function supervisorAlive(record: BoxRecord): boolean {
 export async function reconcile(box: BoxContext, record: BoxRecord): Promise<BoxRecord> {
   if (record.status !== "running" && record.status !== "restarting") return record;
   if (supervisorAlive(record)) return record;
-  const runtime = runtimeFor(box, record.spec.runtime);
+  const runtime = runtimeFor(box, record.spec);
   await runtime.signal(record.id, "KILL").catch(() => {});
   await runtime.delete(record.id);
   try {
@@ -179,7 +192,7 @@ export async function waitForExit(
 export async function stopBox(box: BoxContext, record: BoxRecord, timeoutSeconds?: number): Promise<void> {
   if (!isRunning(await reconcile(box, record))) return;
   box.boxes.update(record.id, { stopRequested: true });
-  const runtime = runtimeFor(box, record.spec.runtime);
+  const runtime = runtimeFor(box, record.spec);
   const grace = (timeoutSeconds ?? record.spec.stopTimeout) * 1000;
   await runtime
     .signal(record.id, record.spec.stopSignal)
@@ -197,7 +210,7 @@ export async function killBox(box: BoxContext, record: BoxRecord, signal: string
     throw new A3sError("conflict", `box ${record.name} is not running`);
   }
   if (/^(SIG)?KILL$|^9$/.test(signal.toUpperCase())) box.boxes.update(record.id, { stopRequested: true });
-  await runtimeFor(box, record.spec.runtime).signal(record.id, signal);
+  await runtimeFor(box, record.spec).signal(record.id, signal);
 }
 
 /** `docker rm`: refuses a running box unless forced (then kills it first). */
@@ -210,12 +223,12 @@ export async function removeBox(box: BoxContext, record: BoxRecord, force: boole
       });
     }
     box.boxes.update(record.id, { stopRequested: true });
-    await runtimeFor(box, record.spec.runtime)
+    await runtimeFor(box, record.spec)
       .signal(record.id, "KILL")
       .catch(() => {});
     await waitForExit(box, record.id, 10_000);
   }
-  await runtimeFor(box, record.spec.runtime).delete(record.id);
+  await runtimeFor(box, record.spec).delete(record.id);
   const dir = boxDir(box.paths, record.id);
   destroyRootfs(dir);
   box.boxes.delete(record.id);

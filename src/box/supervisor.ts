@@ -20,11 +20,13 @@ import { writeBundle } from "./bundle.ts";
 import type { BoxContext } from "./context.ts";
 import { boxDir, logPath, removeBox, runtimeFor, selfCommand } from "./lifecycle.ts";
 import { LogWriter } from "./logs.ts";
+import { ensureRootfsImage } from "./microvm/rootfs-image.ts";
 import { assembleRootfs, type Rootfs } from "./oci/rootfs.ts";
 import { type PublishedPorts, publishPorts } from "./ports.ts";
 import { processStartTime } from "./process.ts";
 import { checkExecutable } from "./runtime/executable.ts";
-import type { BoxRuntime, RunningProcess } from "./runtime/runtime.ts";
+import { ROOTFS_IMAGE_ANNOTATION, VOLUMES_ANNOTATION } from "./runtime/microvm.ts";
+import type { BoxRuntime, ExecRequest, RunningProcess } from "./runtime/runtime.ts";
 
 const log = logger("box.supervisor");
 
@@ -38,6 +40,8 @@ const PID_WAIT_MS = 10_000;
 interface Client {
   socket: Socket<Client>;
   decoder: FrameDecoder;
+  /** Set when the client asked for an exec: its frames then go to that process. */
+  exec?: RunningProcess;
 }
 
 export interface SuperviseOptions {
@@ -68,7 +72,7 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
         attached();
       },
       data(socket, chunk) {
-        socket.data.decoder.push(chunk, (type, payload) => onClientFrame(type, payload));
+        socket.data.decoder.push(chunk, (type, payload) => onClientFrame(socket.data, type, payload));
       },
       close(socket) {
         clients.delete(socket.data);
@@ -79,19 +83,48 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
     },
   });
 
-  function onClientFrame(type: FrameType, payload: Uint8Array): void {
-    if (!current) return;
-    if (type === Frame.stdin) current.writeStdin(payload);
-    else if (type === Frame.stdinEnd) current.endStdin();
+  /** Frames from a client go to the box's main process, or to the exec the client started. */
+  function onClientFrame(client: Client, type: FrameType, payload: Uint8Array): void {
+    if (type === Frame.exec) {
+      startExec(client, payload);
+      return;
+    }
+    const target = client.exec ?? current;
+    if (!target) return;
+    if (type === Frame.stdin) target.writeStdin(payload);
+    else if (type === Frame.stdinEnd) target.endStdin();
     else if (type === Frame.resize) {
       const { cols, rows } = JSON.parse(new TextDecoder().decode(payload)) as { cols: number; rows: number };
-      current.resize(cols, rows);
+      target.resize(cols, rows);
     } else if (type === Frame.signal) {
       const signal = new TextDecoder().decode(payload);
-      runtimeFor(box, record!.spec.runtime)
-        .signal(id, signal)
-        .catch((err) => log.debug("forwarding a signal failed", { err }));
+      if (target.signal) target.signal(signal);
+      else
+        runtimeFor(box, record!.spec)
+          .signal(id, signal)
+          .catch((err) => log.debug("forwarding a signal failed", { err }));
     }
+  }
+
+  /** An exec request (microVMs): the process's output goes to this client only. */
+  function startExec(client: Client, payload: Uint8Array): void {
+    const send = (type: FrameType, data: Uint8Array | string) => client.socket.write(encodeFrame(type, data));
+    if (!current?.exec) {
+      send(
+        Frame.exit,
+        JSON.stringify({ exitCode: 125, error: "this box does not accept exec through its supervisor" }),
+      );
+      return;
+    }
+    clients.delete(client); // not an attached client: the main process's output is not for it
+    const request = JSON.parse(new TextDecoder().decode(payload)) as ExecRequest;
+    client.exec = current.exec(request, {
+      ...(request.tty ? { tty: { cols: 80, rows: 24 } } : {}),
+      stdin: request.stdin === true,
+      onStdout: (chunk) => send(Frame.stdout, chunk),
+      onStderr: (chunk) => send(Frame.stderr, chunk),
+    });
+    client.exec.exited.then((exitCode) => send(Frame.exit, JSON.stringify({ exitCode })));
   }
 
   function broadcast(type: FrameType, payload: Uint8Array | string): void {
@@ -102,7 +135,7 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
   // A supervisor asked to stop (host shutdown, `kill <pid>`) stops its box first.
   const onTerm = () => {
     box.boxes.update(id, { stopRequested: true });
-    runtimeFor(box, record.spec.runtime)
+    runtimeFor(box, record.spec)
       .signal(id, record.spec.stopSignal)
       .catch(() => {});
   };
@@ -124,7 +157,16 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
     if (!image)
       throw new A3sError("not_found", `the image of box ${record.name} (${record.imageId}) was removed`);
     rootfs = await assembleRootfs(box, image, dir);
-    const bundle = writeBundle(dir, record, image, rootfs.path);
+    // A microVM boots the image from its erofs disk; the host-side rootfs still answers who the
+    // user is and whether the command exists, before a VM is spent on it.
+    const annotations: Record<string, string> =
+      record.spec.isolation === "microvm"
+        ? {
+            [ROOTFS_IMAGE_ANNOTATION]: await ensureRootfsImage(box, image),
+            [VOLUMES_ANNOTATION]: JSON.stringify(record.spec.volumes),
+          }
+        : {};
+    const bundle = writeBundle(dir, record, image, rootfs.path, annotations);
     checkExecutable(rootfs.path, record.command[0] ?? "", bundle.env, record.spec.workdir);
     log.debug(`box ${id.slice(0, 12)}: ${rootfs.mode} rootfs and bundle ready at ${uptimeMs()} ms`);
   };
@@ -187,7 +229,7 @@ async function runWithRestarts(
   broadcast: (type: FrameType, payload: Uint8Array | string) => void,
   ports: PublishedPorts | undefined,
 ): Promise<ExitMessage> {
-  const runtime = runtimeFor(box, record.spec.runtime);
+  const runtime = runtimeFor(box, record.spec);
   const logs = new LogWriter(logPath(box.paths, record.id));
   const dir = boxDir(box.paths, record.id);
   let restarts = record.restartCount;

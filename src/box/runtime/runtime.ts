@@ -18,6 +18,22 @@ export interface RunningProcess {
   writeStdin(chunk: Uint8Array): void;
   endStdin(): void;
   resize(cols: number, rows: number): void;
+  /** Backends whose processes only the supervisor can reach (a VM) signal them here. */
+  signal?(signal: string): void;
+  /** Runs another process in the same box (a VM's exec goes through the supervisor's connection). */
+  exec?(spec: ExecRequest, io: RunIo): RunningProcess;
+}
+
+/** An exec as the attach protocol carries it (see attach.ts Frame.exec). */
+export interface ExecRequest {
+  args?: string[];
+  env?: string[];
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  tty?: boolean;
+  stdin?: boolean;
 }
 
 export interface ExecOptions {

@@ -41,6 +41,8 @@ export interface OciSpec {
   };
   root: { path: string; readonly: boolean };
   hostname: string;
+  /** Free-form data for the runtime (the microVM backend reads its root disk and volumes here). */
+  annotations?: Record<string, string>;
   mounts: OciMount[];
   linux: {
     namespaces: Array<{ type: NamespaceType; path?: string }>;

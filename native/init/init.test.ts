@@ -1,0 +1,173 @@
+/**
+ * a3s-init under QEMU (TCG): boots the real kernel with the real initramfs and talks the real
+ * protocol. Skipped, with the reason printed, where there is no kernel or no QEMU.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FrameType, type ProcessSpec } from "./testing/host-channel.ts";
+import { type Guest, MicroVm, prepareGuest, skipReason } from "./testing/microvm.ts";
+
+setDefaultTimeout(120_000);
+
+const skip = skipReason();
+if (skip) console.log(`skipping the a3s-init microVM tests: ${skip}`);
+
+const PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+let dir: string;
+let guest: Guest;
+const vms: MicroVm[] = [];
+
+beforeAll(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), "a3s-init-"));
+  guest = await prepareGuest(dir);
+});
+
+afterAll(() => {
+  for (const vm of vms) vm.kill();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function boot(name: string, volumes: Parameters<typeof MicroVm.boot>[2] = []): Promise<MicroVm> {
+  const vm = await MicroVm.boot(guest, name, volumes);
+  vms.push(vm);
+  console.log(`${name}: boot to READY ${vm.bootMs.toFixed(0)} ms`);
+  return vm;
+}
+
+function spec(args: string[], more: Partial<ProcessSpec> = {}): ProcessSpec {
+  return { args, env: [PATH], cwd: "/", uid: 0, gid: 0, groups: [], tty: false, stdin: false, ...more };
+}
+
+describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
+  test("runs the main process, reports its output and exit, then the VM ends", async () => {
+    const vm = await boot("main");
+    const started = performance.now();
+    const script = "echo out; echo err >&2; hostname; exit 3";
+    vm.channel.start(1, spec(["sh", "-c", script], { hostname: "box-one" }));
+    const outcome = await vm.channel.outcome(1);
+    console.log(`main: START to EXIT ${(outcome.at - started).toFixed(0)} ms`);
+    expect(outcome).toMatchObject({ stdout: "out\nbox-one\n", stderr: "err\n", exit: { code: 3 } });
+    expect(await vm.exited(10_000)).toBeDefined();
+  });
+
+  test("a command that is not there is ERROR 127, and ends the VM", async () => {
+    const vm = await boot("missing");
+    vm.channel.start(1, spec(["nosuchcmd"]));
+    const outcome = await vm.channel.outcome(1);
+    expect(outcome.error).toEqual({ code: 127, message: "nosuchcmd: executable file not found in $PATH" });
+    expect(await vm.exited(10_000)).toBeDefined();
+  });
+
+  describe("while the main process runs", () => {
+    let vm: MicroVm;
+    let volume: string;
+    let readOnly: string;
+
+    beforeAll(async () => {
+      volume = join(dir, "volume");
+      readOnly = join(dir, "read-only");
+      mkdirSync(volume);
+      mkdirSync(readOnly);
+      writeFileSync(join(volume, "from-host"), "host\n");
+      vm = await boot("exec", [
+        { tag: "vol0", hostPath: volume, guestPath: "/data" },
+        { tag: "vol1", hostPath: readOnly, guestPath: "/mnt/ro", readOnly: true },
+      ]);
+      vm.channel.start(1, spec(["sleep", "300"]));
+    });
+
+    test("an exec stream runs beside it and reports its own EXIT", async () => {
+      const started = performance.now();
+      vm.channel.start(2, spec(["sh", "-c", "echo exec; exit 0"]));
+      const outcome = await vm.channel.outcome(2);
+      console.log(`exec: START to EXIT ${(outcome.at - started).toFixed(0)} ms`);
+      expect(outcome).toMatchObject({ stdout: "exec\n", stderr: "", exit: { code: 0 } });
+    });
+
+    test("STDIN reaches the process and STDIN_EOF closes it", async () => {
+      vm.channel.start(3, spec(["cat"], { stdin: true }));
+      vm.channel.send(FrameType.STDIN, 3, "hello\n");
+      await vm.channel.waitFor(
+        (frame) => frame.stream === 3 && frame.type === FrameType.STDOUT,
+        10_000,
+        "echo",
+      );
+      vm.channel.send(FrameType.STDIN_EOF, 3);
+      expect(await vm.channel.outcome(3)).toMatchObject({ stdout: "hello\n", exit: { code: 0 } });
+    });
+
+    test("env, a working directory that init creates, and another user", async () => {
+      vm.channel.start(
+        4,
+        spec(["sh", "-c", "echo $GREETING; pwd; id"], {
+          env: [PATH, "GREETING=hi there"],
+          cwd: "/home/nobody/work",
+          uid: 65534,
+          gid: 65534,
+        }),
+      );
+      const outcome = await vm.channel.outcome(4);
+      expect(outcome.stdout).toBe(
+        "hi there\n/home/nobody/work\nuid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+      );
+    });
+
+    test("a terminal joins stdout and stderr and answers to RESIZE", async () => {
+      vm.channel.start(
+        5,
+        spec(["sh", "-c", "read line; tty; echo err >&2; stty size"], { tty: true, stdin: true }),
+      );
+      vm.channel.send(FrameType.RESIZE, 5, { cols: 100, rows: 40 });
+      vm.channel.send(FrameType.STDIN, 5, "go\n");
+      const outcome = await vm.channel.outcome(5);
+      expect(outcome.stderr).toBe("");
+      expect(outcome.stdout).toContain("/dev/pts/");
+      expect(outcome.stdout).toContain("err\r\n");
+      expect(outcome.exit).toEqual({ code: 0 });
+    });
+
+    test("9p volumes are mounted, writable or read-only", async () => {
+      vm.channel.start(
+        6,
+        spec(["sh", "-c", "cat /data/from-host; echo guest > /data/from-guest; echo x > /mnt/ro/f"]),
+      );
+      const outcome = await vm.channel.outcome(6);
+      expect(outcome.stdout).toBe("host\n");
+      expect(outcome.stderr).toContain("Read-only file system");
+      expect(outcome.exit?.code).not.toBe(0);
+      expect(readFileSync(join(volume, "from-guest"), "utf8")).toBe("guest\n");
+    });
+
+    test("EXIT does not wait for a background child that keeps the output open", async () => {
+      const started = performance.now();
+      vm.channel.start(7, spec(["sh", "-c", "sleep 300 & echo started"]));
+      const outcome = await vm.channel.outcome(7);
+      expect(outcome).toMatchObject({ stdout: "started\n", exit: { code: 0 } });
+      expect(outcome.at - started).toBeLessThan(5_000);
+    });
+
+    test("a START for a running stream is an ERROR; SIGNAL reaches an exec stream", async () => {
+      const channel = vm.channel;
+      channel.start(8, spec(["sleep", "300"]));
+      channel.start(8, spec(["true"]));
+      const error = await channel.waitFor(
+        (f) => f.stream === 8 && f.type === FrameType.ERROR,
+        10_000,
+        "ERROR",
+      );
+      expect(JSON.parse(new TextDecoder().decode(error.payload))).toMatchObject({ code: 125 });
+      channel.send(FrameType.SIGNAL, 8, { signal: 15 });
+      const exit = await channel.waitFor((f) => f.stream === 8 && f.type === FrameType.EXIT, 10_000, "EXIT");
+      expect(JSON.parse(new TextDecoder().decode(exit.payload))).toEqual({ signal: 15 });
+    });
+
+    test("SIGNAL 9 ends the main process, then the VM", async () => {
+      vm.channel.send(FrameType.SIGNAL, 1, { signal: 9 });
+      expect((await vm.channel.outcome(1)).exit).toEqual({ signal: 9 });
+      expect(await vm.exited(10_000)).toBeDefined();
+    });
+  });
+});

@@ -1,0 +1,55 @@
+import { expect, test } from "bun:test";
+import { kernelCommandLine, memoryMiB, qemuArgs, type VmConfig, vcpus } from "./qemu.ts";
+
+const config: VmConfig = {
+  qemu: "qemu-system-x86_64",
+  kernel: "/k/vmlinux",
+  initrd: "/k/init.cpio",
+  rootfsImage: "/i/rootfs.erofs",
+  controlSocket: "/b/vm.sock",
+  consoleLog: "/b/console.log",
+  memoryMiB: 128,
+  cpus: 2,
+  accelerator: "tcg",
+  shares: [{ tag: "vol0", source: "/host/data", destination: "/data", readOnly: true }],
+  tscKhz: 2_000_000,
+};
+
+test("the command line carries the root, port, volumes and TCG clock", () => {
+  expect(kernelCommandLine(config)).toBe(
+    "console=hvc0 reboot=t panic=-1 quiet a3s.rootfs=/dev/vda a3s.upper=tmpfs a3s.port=a3s.0 tsc_early_khz=2000000 a3s.volumes=vol0:/data:ro",
+  );
+});
+
+test("qemu arguments", () => {
+  const args = qemuArgs(config);
+  expect(args.slice(0, 3)).toEqual([
+    "qemu-system-x86_64",
+    "-M",
+    "microvm,acpi=off,x-option-roms=off,pit=off,pic=off,rtc=on",
+  ]);
+  expect(args).toContain("-no-reboot");
+  expect(args[args.indexOf("-accel") + 1]).toBe("tcg");
+  expect(args[args.indexOf("-cpu") + 1]).toBe("max");
+  expect(args).toContain("id=root,file=/i/rootfs.erofs,format=raw,if=none,readonly=on");
+  expect(args).toContain("local,id=vol0,path=/host/data,security_model=passthrough,readonly=on");
+  expect(args).toContain("virtserialport,chardev=ctl,name=a3s.0");
+});
+
+test("Docker's -m and --cpus map to VM memory and vCPUs", () => {
+  expect(memoryMiB(undefined)).toBe(256);
+  expect(memoryMiB(16 * 1024 * 1024)).toBe(64);
+  expect(memoryMiB(512 * 1024 * 1024)).toBe(512);
+  expect(vcpus(150_000, 100_000)).toBe(2);
+  expect(vcpus(undefined, undefined)).toBe(1);
+});
+
+test("an overlong command line is refused", () => {
+  const shares = Array.from({ length: 100 }, (_, i) => ({
+    tag: `vol${i}`,
+    source: "/x",
+    destination: `/very/long/destination/path/number/${i}`,
+    readOnly: false,
+  }));
+  expect(() => kernelCommandLine({ ...config, shares })).toThrow(/too long/);
+});
