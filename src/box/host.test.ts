@@ -234,7 +234,7 @@ describe("probes on a described machine", () => {
       devices: { "/dev/kvm": undefined },
       executables: { "mkfs.ext4": { ok: true, output: "" } },
     });
-    const report = probeHost(host, "/home/u/.a3s/kernel");
+    const report = probeHost(host, "/home/u/.a3s/kernel/vmlinux");
     expect(report.kvm.usable).toBe(false);
     expect(report.kvm.module).toBe("kvm_pvm");
     expect(report.kvm.canBootGuest).toStartWith("unknown");
@@ -252,7 +252,7 @@ describe("probes on a described machine", () => {
       devices: { "/dev/kvm": undefined },
       executables: { "qemu-system-x86_64": { ok: true, output: "QEMU emulator version 8.2.2\n" } },
     });
-    const report = probeHost(host, "/k");
+    const report = probeHost(host, "/k/vmlinux");
     expect(report.kvm.reason).toBe("/dev/kvm is usable (kvm_intel, nested)");
     expect(report.qemu.version).toBe("8.2.2");
     expect(report.isolation.mode).toBe("microvm");

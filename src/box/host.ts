@@ -338,10 +338,12 @@ export interface IsolationVerdict {
   reason: string;
 }
 
-/** The guest kernel a3s boots: an uncompressed vmlinux, which QEMU's microvm machine loads directly. */
-export function probeGuestKernel(host: HostSystem, kernelDir: string): GuestKernel {
-  const path = join(kernelDir, "vmlinux");
-  return { path, present: host.exists(path) };
+/**
+ * The guest kernel a3s boots: an uncompressed vmlinux, which QEMU's microvm machine loads directly.
+ * `vmlinux` is where src/box/microvm/kernel.ts found one, or where this machine's build would go.
+ */
+export function probeGuestKernel(host: HostSystem, vmlinux: string): GuestKernel {
+  return { path: vmlinux, present: host.exists(vmlinux) };
 }
 
 /** MicroVMs by default only where they run at hardware speed; everywhere else, namespaces. */
@@ -356,6 +358,13 @@ export function decideIsolation(input: {
   if (!input.guestKernel.present) missing.push(`no guest kernel at ${input.guestKernel.path}`);
   if (missing.length === 0) {
     return { mode: "microvm", reason: `KVM is usable and ${input.qemu.name} and a guest kernel are present` };
+  }
+  if (missing.length === 1 && !input.kvm.usable) {
+    return {
+      mode: "sandbox",
+      reason:
+        "KVM is not usable; microVMs still run under QEMU's TCG emulation with --isolation microvm (slower)",
+    };
   }
   return { mode: "sandbox", reason: `microVMs need KVM, QEMU and a guest kernel: ${missing.join("; ")}` };
 }
@@ -374,11 +383,11 @@ export interface HostReport {
   isolation: IsolationVerdict;
 }
 
-export function probeHost(host: HostSystem, kernelDir: string): HostReport {
+export function probeHost(host: HostSystem, vmlinux: string): HostReport {
   const kvm = probeKvm(host);
   const qemu = probeQemu(host);
   const runtimes = probeRuntimes(host);
-  const guestKernel = probeGuestKernel(host, kernelDir);
+  const guestKernel = probeGuestKernel(host, vmlinux);
   return {
     kvm,
     qemu,

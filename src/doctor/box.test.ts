@@ -25,7 +25,7 @@ function developmentMachine(): HostReport {
       which: (name) => (name in VERSIONS ? `/usr/bin/${name}` : undefined),
       run: (file) => ({ ok: true, output: VERSIONS[file.replace("/usr/bin/", "")] ?? "" }),
     },
-    "/home/u/.a3s/kernel",
+    "/home/u/.a3s/kernel/vmlinux",
   );
 }
 

@@ -2,7 +2,9 @@
  * `a3s doctor`: what each subsystem can use on this machine. Every check reports; none throws, so one
  * broken subsystem never hides the state of the others.
  */
+import { join } from "node:path";
 import { type IsolationVerdict, probeHost, realHost } from "../box/host.ts";
+import { findKernel } from "../box/microvm/kernel.ts";
 import type { Paths } from "../core/paths.ts";
 import { boxChecks } from "./box.ts";
 import type { Check } from "./check.ts";
@@ -27,7 +29,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { paths, env } = options;
   const home = checkHome(paths.home);
   const { check: config, config: loaded } = checkConfig(paths, env);
-  const host = probeHost(realHost(env), paths.kernel);
+  const host = probeHost(realHost(env), findKernel(paths) ?? join(paths.kernel, "vmlinux"));
   return {
     checks: [
       home,
