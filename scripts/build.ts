@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { BunPlugin } from "bun";
 import { create as createTar } from "tar";
 import pkg from "../package.json" with { type: "json" };
+import { buildInit } from "./build-init.ts";
 import { writeZip } from "./lib/zip.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -110,6 +111,8 @@ if (process.argv.includes("--all")) {
 } else {
   const started = performance.now();
   await compile(hostTarget(), join(DIST, "a3s"), commit);
+  // The microVM guest init ships next to the binary (dist/native/init); it needs a C compiler.
+  if (process.platform === "linux") await buildInit(join(DIST, "native"));
   console.error(
     `built dist/a3s (${pkg.version}, ${commit}) in ${Math.round(performance.now() - started)} ms`,
   );

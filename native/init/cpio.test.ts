@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newcArchive, S_IFDIR, S_IFLNK } from "./cpio.ts";
@@ -14,12 +22,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function runCpio(args: string[], archive: Uint8Array): { stdout: string; stderr: string } {
+/** Runs cpio in `cwd` with the archive on its stdin. */
+function runCpio(args: string[], archive: Uint8Array, cwd = dir): string {
   const file = join(dir, "archive.cpio");
   writeFileSync(file, archive);
-  const result = Bun.spawnSync(["sh", "-c", `cpio ${args.join(" ")} < "$0"`, file], { cwd: dir });
+  const result = Bun.spawnSync(["sh", "-c", `cpio ${args.join(" ")} < "$0"`, file], { cwd });
   if (result.exitCode !== 0) throw new Error(`cpio failed: ${result.stderr.toString()}`);
-  return { stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+  return result.stdout.toString();
 }
 
 describe("newcArchive", () => {
@@ -32,11 +41,8 @@ describe("newcArchive", () => {
       { path: "etc/odd", mode: 0o600, data: new Uint8Array([0, 1, 2, 255, 3]) },
     ]);
     const out = join(dir, "out");
-    Bun.spawnSync(["mkdir", out]);
-    const file = join(dir, "archive.cpio");
-    writeFileSync(file, archive);
-    const result = Bun.spawnSync(["sh", "-c", `cpio -idmv < "$0"`, file], { cwd: out });
-    expect(result.exitCode).toBe(0);
+    mkdirSync(out);
+    runCpio(["-idmv"], archive, out);
     expect(readFileSync(join(out, "bin/tool"), "utf8")).toBe("#!/bin/sh\necho hi\n");
     expect(lstatSync(join(out, "bin/tool")).mode & 0o7777).toBe(0o755);
     expect(readlinkSync(join(out, "bin/link"))).toBe("tool");
@@ -62,7 +68,7 @@ describe("newcArchive", () => {
 
 describe("initramfs", () => {
   test.skipIf(!cpio)("holds /dev/console and an executable /init", () => {
-    const { stdout } = runCpio(["-itv"], initramfs(new TextEncoder().encode("\x7fELF")));
+    const stdout = runCpio(["-itv"], initramfs(new TextEncoder().encode("\x7fELF")));
     const lines = stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^drwxr-xr-x .* dev$/);
     expect(lines[1]).toMatch(/^crw------- .* 5,\s+1 .* dev\/console$/);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FrameType, type ProcessSpec } from "./testing/host-channel.ts";
-import { type Guest, MicroVm, prepareGuest, skipReason } from "./testing/microvm.ts";
+import { type BootOptions, type Guest, MicroVm, prepareGuest, skipReason } from "./testing/microvm.ts";
 
 setDefaultTimeout(120_000);
 
@@ -15,6 +15,7 @@ const skip = skipReason();
 if (skip) console.log(`skipping the a3s-init microVM tests: ${skip}`);
 
 const PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const VM_END_MS = 10_000;
 let dir: string;
 let guest: Guest;
 const vms: MicroVm[] = [];
@@ -30,8 +31,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function boot(name: string, volumes: Parameters<typeof MicroVm.boot>[2] = []): Promise<MicroVm> {
-  const vm = await MicroVm.boot(guest, name, volumes);
+async function boot(name: string, options: BootOptions = {}): Promise<MicroVm> {
+  const vm = await MicroVm.boot(guest, name, options);
   vms.push(vm);
   console.log(`${name}: boot to READY ${vm.bootMs.toFixed(0)} ms`);
   return vm;
@@ -41,16 +42,22 @@ function spec(args: string[], more: Partial<ProcessSpec> = {}): ProcessSpec {
   return { args, env: [PATH], cwd: "/", uid: 0, gid: 0, groups: [], tty: false, stdin: false, ...more };
 }
 
+function json(payload: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(payload));
+}
+
 describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
   test("runs the main process, reports its output and exit, then the VM ends", async () => {
     const vm = await boot("main");
     const started = performance.now();
-    const script = "echo out; echo err >&2; hostname; exit 3";
-    vm.channel.start(1, spec(["sh", "-c", script], { hostname: "box-one" }));
+    vm.channel.start(
+      1,
+      spec(["sh", "-c", "echo out; echo err >&2; hostname; exit 3"], { hostname: "box-one" }),
+    );
     const outcome = await vm.channel.outcome(1);
     console.log(`main: START to EXIT ${(outcome.at - started).toFixed(0)} ms`);
     expect(outcome).toMatchObject({ stdout: "out\nbox-one\n", stderr: "err\n", exit: { code: 3 } });
-    expect(await vm.exited(10_000)).toBeDefined();
+    expect(await vm.exited(VM_END_MS)).toBeDefined();
   });
 
   test("a command that is not there is ERROR 127, and ends the VM", async () => {
@@ -58,24 +65,58 @@ describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
     vm.channel.start(1, spec(["nosuchcmd"]));
     const outcome = await vm.channel.outcome(1);
     expect(outcome.error).toEqual({ code: 127, message: "nosuchcmd: executable file not found in $PATH" });
-    expect(await vm.exited(10_000)).toBeDefined();
+    expect(await vm.exited(VM_END_MS)).toBeDefined();
+  });
+
+  test("a root that cannot be assembled is ERROR on stream 0 instead of READY", async () => {
+    const vm = await MicroVm.launch(guest, "broken", { append: "a3s.volumes=nosuchtag:/data:rw" });
+    vms.push(vm);
+    const error = await vm.channel.waitFor((frame) => frame.type === FrameType.ERROR, 60_000, "ERROR");
+    expect(error.stream).toBe(0);
+    expect(json(error.payload)).toMatchObject({ code: 125, message: expect.stringContaining("nosuchtag") });
+    expect(vm.channel.frames.some((frame) => frame.type === FrameType.READY)).toBe(false);
+    expect(await vm.exited(VM_END_MS)).toBeDefined();
+  });
+
+  test("SIGTERM to PID 1 from inside the box goes to the main process", async () => {
+    const vm = await boot("term");
+    vm.channel.start(1, spec(["sleep", "300"]));
+    vm.channel.start(2, spec(["kill", "-TERM", "1"]));
+    expect((await vm.channel.outcome(1)).exit).toEqual({ signal: 15 });
+    expect(await vm.exited(VM_END_MS)).toBeDefined();
+  });
+
+  test("SHUTDOWN ends the VM", async () => {
+    const vm = await boot("shutdown");
+    vm.channel.start(1, spec(["sleep", "300"]));
+    vm.channel.send(FrameType.SHUTDOWN, 0);
+    expect(await vm.exited(VM_END_MS)).toBeDefined();
+  });
+
+  test("the VM ends when the host closes the control port", async () => {
+    const vm = await boot("hangup");
+    vm.channel.start(1, spec(["sleep", "300"]));
+    vm.channel.close();
+    expect(await vm.exited(VM_END_MS)).toBeDefined();
   });
 
   describe("while the main process runs", () => {
     let vm: MicroVm;
     let volume: string;
-    let readOnly: string;
 
     beforeAll(async () => {
+      if (skip) return;
       volume = join(dir, "volume");
-      readOnly = join(dir, "read-only");
+      const readOnly = join(dir, "read-only");
       mkdirSync(volume);
       mkdirSync(readOnly);
       writeFileSync(join(volume, "from-host"), "host\n");
-      vm = await boot("exec", [
-        { tag: "vol0", hostPath: volume, guestPath: "/data" },
-        { tag: "vol1", hostPath: readOnly, guestPath: "/mnt/ro", readOnly: true },
-      ]);
+      vm = await boot("exec", {
+        volumes: [
+          { tag: "vol0", hostPath: volume, guestPath: "/data" },
+          { tag: "vol1", hostPath: readOnly, guestPath: "/mnt/ro", readOnly: true },
+        ],
+      });
       vm.channel.start(1, spec(["sleep", "300"]));
     });
 
@@ -99,19 +140,21 @@ describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
       expect(await vm.channel.outcome(3)).toMatchObject({ stdout: "hello\n", exit: { code: 0 } });
     });
 
-    test("env, a working directory that init creates, and another user", async () => {
+    test("env, a working directory that init creates, another user and supplementary groups", async () => {
+      const script = "echo $GREETING; pwd; id";
       vm.channel.start(
         4,
-        spec(["sh", "-c", "echo $GREETING; pwd; id"], {
+        spec(["sh", "-c", script], {
           env: [PATH, "GREETING=hi there"],
           cwd: "/home/nobody/work",
           uid: 65534,
           gid: 65534,
+          groups: [5, 65534],
         }),
       );
       const outcome = await vm.channel.outcome(4);
       expect(outcome.stdout).toBe(
-        "hi there\n/home/nobody/work\nuid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+        "hi there\n/home/nobody/work\nuid=65534(nobody) gid=65534(nogroup) groups=5(tty),65534(nogroup)\n",
       );
     });
 
@@ -126,6 +169,7 @@ describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
       expect(outcome.stderr).toBe("");
       expect(outcome.stdout).toContain("/dev/pts/");
       expect(outcome.stdout).toContain("err\r\n");
+      expect(outcome.stdout).toContain("40 100\r\n");
       expect(outcome.exit).toEqual({ code: 0 });
     });
 
@@ -149,25 +193,51 @@ describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
       expect(outcome.at - started).toBeLessThan(5_000);
     });
 
+    test("orphans are reaped", async () => {
+      vm.channel.start(8, spec(["sh", "-c", "sleep 0.1 &"]));
+      await vm.channel.outcome(8);
+      await Bun.sleep(500);
+      vm.channel.start(9, spec(["ps", "-o", "stat,args"]));
+      const { stdout } = await vm.channel.outcome(9);
+      expect(stdout).not.toMatch(/^Z/m);
+    });
+
+    test("megabytes of output and of stdin arrive whole", async () => {
+      vm.channel.start(10, spec(["cat", "/bin/busybox"]));
+      const outcome = await vm.channel.outcome(10);
+      expect(outcome.exit).toEqual({ code: 0 });
+      expect(Buffer.from(vm.channel.bytes(10, FrameType.STDOUT)).equals(readFileSync("/bin/busybox"))).toBe(
+        true,
+      );
+
+      const input = new Uint8Array(3 * 1024 * 1024).map((_, index) => index % 251);
+      vm.channel.start(11, spec(["wc", "-c"], { stdin: true }));
+      for (let offset = 0; offset < input.length; offset += 256 * 1024) {
+        vm.channel.send(FrameType.STDIN, 11, input.subarray(offset, offset + 256 * 1024));
+      }
+      vm.channel.send(FrameType.STDIN_EOF, 11);
+      expect((await vm.channel.outcome(11)).stdout.trim()).toBe(String(input.length));
+    });
+
     test("a START for a running stream is an ERROR; SIGNAL reaches an exec stream", async () => {
       const channel = vm.channel;
-      channel.start(8, spec(["sleep", "300"]));
-      channel.start(8, spec(["true"]));
+      channel.start(12, spec(["sleep", "300"]));
+      channel.start(12, spec(["true"]));
       const error = await channel.waitFor(
-        (f) => f.stream === 8 && f.type === FrameType.ERROR,
+        (f) => f.stream === 12 && f.type === FrameType.ERROR,
         10_000,
         "ERROR",
       );
-      expect(JSON.parse(new TextDecoder().decode(error.payload))).toMatchObject({ code: 125 });
-      channel.send(FrameType.SIGNAL, 8, { signal: 15 });
-      const exit = await channel.waitFor((f) => f.stream === 8 && f.type === FrameType.EXIT, 10_000, "EXIT");
-      expect(JSON.parse(new TextDecoder().decode(exit.payload))).toEqual({ signal: 15 });
+      expect(json(error.payload)).toMatchObject({ code: 125 });
+      channel.send(FrameType.SIGNAL, 12, { signal: 15 });
+      const exit = await channel.waitFor((f) => f.stream === 12 && f.type === FrameType.EXIT, 10_000, "EXIT");
+      expect(json(exit.payload)).toEqual({ signal: 15 });
     });
 
     test("SIGNAL 9 ends the main process, then the VM", async () => {
       vm.channel.send(FrameType.SIGNAL, 1, { signal: 9 });
       expect((await vm.channel.outcome(1)).exit).toEqual({ signal: 9 });
-      expect(await vm.exited(10_000)).toBeDefined();
+      expect(await vm.exited(VM_END_MS)).toBeDefined();
     });
   });
 });

@@ -73,8 +73,12 @@ int supervisor_init(struct supervisor *supervisor) {
 /* ---- frames from the host ---- */
 
 static int start_stream(struct supervisor *supervisor, const struct frame *frame, char *error, size_t size) {
-  if (frame->stream == BOOT_STREAM || streams_find(&supervisor->streams, frame->stream)) {
-    snprintf(error, size, "stream %u is reserved or already running", frame->stream);
+  if (frame->stream == BOOT_STREAM) {
+    snprintf(error, size, "stream 0 is reserved");
+    return -1;
+  }
+  if (streams_find(&supervisor->streams, frame->stream)) {
+    snprintf(error, size, "stream %u is already running", frame->stream);
     return -1;
   }
   struct process_spec spec;

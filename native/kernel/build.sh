@@ -59,7 +59,8 @@ kmake() {
 }
 
 echo "==> configuring (tinyconfig + $(basename "$fragment"))"
-kmake -s tinyconfig
+# tinyconfig itself merges fragments and reports every override on stdout: not ours, not interesting.
+kmake -s tinyconfig >/dev/null
 (cd "$objtree" && "$srctree/scripts/kconfig/merge_config.sh" -m -O "$objtree" "$objtree/.config" "$fragment" >/dev/null)
 kmake -s olddefconfig
 

@@ -28,6 +28,8 @@ export interface BoxSpec {
   pidsLimit?: number;
   runtime: RuntimeName;
   isolation: "sandbox" | "microvm";
+  /** How a microVM box's CPU is virtualised: kvm, hvf, or QEMU's tcg emulation. */
+  accelerator?: "kvm" | "hvf" | "tcg";
   restart: RestartPolicy;
   autoRemove: boolean;
   stopSignal: string;

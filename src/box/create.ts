@@ -73,8 +73,9 @@ export async function createFromOptions(
     });
   }
   const isolation = chooseIsolation(box, options.isolation ?? box.config.box.isolation);
+  // Fails now, with the missing piece named, rather than when the box starts.
+  const accelerator = isolation === "microvm" ? findVmAssets(box.paths, box.env).accelerator : undefined;
   if (isolation === "microvm") {
-    findVmAssets(box.paths); // fails now, with the missing piece named, rather than at start
     if (options.publish.length > 0) {
       throw new A3sError("unimplemented", "published ports are not available for microVM boxes yet", {
         exitCode: DOCKER_ERROR,
@@ -131,6 +132,7 @@ export async function createFromOptions(
       ...(pidsLimit !== undefined ? { pidsLimit } : {}),
       runtime,
       isolation,
+      ...(accelerator ? { accelerator } : {}),
       restart,
       autoRemove: options.rm,
       stopSignal: options.stopSignal ?? containerConfig?.StopSignal ?? "SIGTERM",
@@ -154,7 +156,7 @@ function chooseIsolation(box: BoxContext, requested: string): "sandbox" | "micro
     });
   }
   try {
-    return findVmAssets(box.paths).accelerator === "tcg" ? "sandbox" : "microvm";
+    return findVmAssets(box.paths, box.env).accelerator === "tcg" ? "sandbox" : "microvm";
   } catch {
     return "sandbox";
   }

@@ -80,7 +80,13 @@ export function inspectBox(
       StopSignal: spec.stopSignal,
       StopTimeout: spec.stopTimeout,
     },
-    A3s: { SupervisorPid: box.supervisorPid ?? 0, StopRequested: box.stopRequested },
+    A3s: {
+      SupervisorPid: box.supervisorPid ?? 0,
+      StopRequested: box.stopRequested,
+      Isolation: spec.isolation,
+      Runtime: spec.isolation === "microvm" ? "qemu" : spec.runtime,
+      Accelerator: spec.accelerator ?? "none",
+    },
     NetworkSettings: {
       Ports: portMap(box),
     },

@@ -35,11 +35,11 @@ let hybrid: boolean | undefined;
 
 /** The backend a box runs on: a microVM, or the OCI runtime it names. */
 export function runtimeFor(
-  box: Pick<BoxContext, "paths">,
+  box: Pick<BoxContext, "paths" | "env">,
   spec: Pick<BoxSpec, "runtime" | "isolation">,
 ): BoxRuntime {
   if (spec.isolation === "microvm") {
-    return new MicroVmRuntime(findVmAssets(box.paths), (id) => boxDir(box.paths, id));
+    return new MicroVmRuntime(findVmAssets(box.paths, box.env), (id) => boxDir(box.paths, id));
   }
   hybrid ??= detectHybridCgroups();
   return new OciCliRuntime(

@@ -7,6 +7,8 @@ import {
   type KvmStatus,
   type Tool,
 } from "../box/host.ts";
+import { findVmAssets } from "../box/microvm/assets.ts";
+import type { Paths } from "../core/paths.ts";
 import { type Check, reporter } from "./check.ts";
 
 export function boxChecks(host: HostReport): Check[] {
@@ -46,7 +48,8 @@ function rootfsToolsCheck(tools: readonly Tool[]): Check {
   return reporter("box", "rootfs tools")(missing.length === 0 ? "ok" : "warn", summary, { tools });
 }
 
-const CRUN_REFUSES_HYBRID = "refuses this hybrid cgroup layout while cgroup v2 holds controllers";
+/** a3s works around it (see src/box/runtime/oci-cli.ts), so it is a note, not a problem. */
+const CRUN_HYBRID_NOTE = "run without the cgroup v2 mount: it refuses this hybrid layout";
 
 function runtimesCheck(
   runtimes: readonly Tool[],
@@ -59,8 +62,7 @@ function runtimesCheck(
     const names = runtimes.map((runtime) => runtime.name).join(", ");
     return report("warn", `none found (looked for ${names})`, { runtimes, defaultRuntime });
   }
-  const problemOf = (runtime: Tool) =>
-    runtime.error ?? (runtime.name === "crun" && crunRefused ? CRUN_REFUSES_HYBRID : undefined);
+  const problemOf = (runtime: Tool) => runtime.error;
   const problems = Object.fromEntries(
     found.flatMap((runtime) => {
       const problem = problemOf(runtime);
@@ -68,9 +70,12 @@ function runtimesCheck(
     }),
   );
   const labels = found.map((runtime) => {
-    const notes = [runtime.name === defaultRuntime ? "default" : undefined, problems[runtime.name]].filter(
-      (note) => note !== undefined,
-    );
+    const hybridNote = runtime.name === "crun" && crunRefused ? CRUN_HYBRID_NOTE : undefined;
+    const notes = [
+      runtime.name === defaultRuntime ? "default" : undefined,
+      hybridNote,
+      problems[runtime.name],
+    ].filter((note) => note !== undefined);
     return notes.length === 0 ? toolLabel(runtime) : `${toolLabel(runtime)} (${notes.join("; ")})`;
   });
   const status = Object.keys(problems).length > 0 ? "warn" : "ok";
@@ -96,4 +101,19 @@ function guestKernelCheck(kernel: GuestKernel): Check {
   const report = reporter("box", "guest kernel");
   if (kernel.present) return report("ok", `found at ${kernel.path}`, { ...kernel });
   return report("info", `none at ${kernel.path}`, { ...kernel });
+}
+
+/** Whether `--isolation microvm` can start a VM here, and with which accelerator. */
+export function microvmCheck(paths: Paths, env: NodeJS.ProcessEnv): Check {
+  const report = reporter("box", "microvm");
+  try {
+    const assets = findVmAssets(paths, env);
+    const how =
+      assets.accelerator === "tcg"
+        ? "TCG emulation (no usable KVM: slower, still isolated)"
+        : assets.accelerator;
+    return report(assets.accelerator === "tcg" ? "warn" : "ok", `microVMs run with ${how}`, { ...assets });
+  } catch (err) {
+    return report("info", `microVMs unavailable: ${(err as Error).message}`);
+  }
 }

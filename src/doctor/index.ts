@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type IsolationVerdict, probeHost, realHost } from "../box/host.ts";
 import { findKernel } from "../box/microvm/kernel.ts";
 import type { Paths } from "../core/paths.ts";
-import { boxChecks } from "./box.ts";
+import { boxChecks, microvmCheck } from "./box.ts";
 import type { Check } from "./check.ts";
 import { checkConfig, checkHome, checkSqlite, HOME_CHECK } from "./core.ts";
 import { checkProviderKeys, checkProxies, checkTimeZone } from "./environment.ts";
@@ -36,6 +36,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       checkSqlite(paths.db, home.status === "ok"),
       config,
       ...boxChecks(host),
+      microvmCheck(paths, env),
       await checkPower(),
       checkProviderKeys(env, loaded),
       checkTimeZone(loaded),

@@ -132,9 +132,13 @@ export class HostChannel {
   }
 
   /** Everything a stream wrote to one of its outputs so far. */
-  text(stream: number, type: number): string {
+  bytes(stream: number, type: number): Uint8Array {
     const parts = this.frames.filter((frame) => frame.stream === stream && frame.type === type);
-    return decoder.decode(concat(...parts.map((frame) => frame.payload)));
+    return concat(...parts.map((frame) => frame.payload));
+  }
+
+  text(stream: number, type: number): string {
+    return decoder.decode(this.bytes(stream, type));
   }
 
   /** Waits for a stream's EXIT or ERROR. */

@@ -12,7 +12,23 @@ import { FrameType, HostChannel } from "./host-channel.ts";
 
 const QEMU = "qemu-system-x86_64";
 const BUSYBOX = "/bin/busybox";
-const APPLETS = ["sh", "echo", "cat", "ls", "id", "sleep", "hostname", "true", "false", "tty", "pwd", "wc"];
+const APPLETS = [
+  "sh",
+  "echo",
+  "cat",
+  "ls",
+  "id",
+  "sleep",
+  "hostname",
+  "true",
+  "false",
+  "tty",
+  "pwd",
+  "wc",
+  "ps",
+  "stty",
+  "kill",
+];
 const BOOT_TIMEOUT_MS = 60_000;
 
 export interface Guest {
@@ -64,8 +80,7 @@ function writeBusyboxRoot(root: string): void {
   writeFileSync(join(root, "etc", "group"), "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n");
 }
 
-export async function prepareGuest(dir: string): Promise<Guest> {
-  const kernel = findKernel();
+export async function prepareGuest(dir: string, kernel = findKernel()): Promise<Guest> {
   if (!kernel) throw new Error("no guest kernel");
   const init = await buildInit(join(dir, "build"));
   const initrd = join(dir, "initramfs.cpio");
@@ -83,7 +98,7 @@ function tscKhz(): number {
   return Math.round(Number(mhz ?? 2000) * 1000);
 }
 
-function qemuArgs(guest: Guest, name: string, volumes: Volume[]): string[] {
+function qemuArgs(guest: Guest, name: string, volumes: Volume[], extraAppend: string): string[] {
   const append = [
     "console=hvc0 reboot=t panic=-1",
     `tsc_early_khz=${tscKhz()}`,
@@ -91,6 +106,7 @@ function qemuArgs(guest: Guest, name: string, volumes: Volume[]): string[] {
     ...(volumes.length
       ? [`a3s.volumes=${volumes.map((v) => `${v.tag}:${v.guestPath}:${v.readOnly ? "ro" : "rw"}`).join(",")}`]
       : []),
+    extraAppend,
   ].join(" ");
   const volumeArgs = volumes.flatMap((volume, index) => [
     "-fsdev",
@@ -98,10 +114,14 @@ function qemuArgs(guest: Guest, name: string, volumes: Volume[]): string[] {
     "-device",
     `virtio-9p-device,fsdev=fs${index},mount_tag=${volume.tag}`,
   ]);
+  // pit=on,pic=on: under TCG the guest has no TSC-deadline timer, so the kernel calibrates its
+  // LAPIC timer against the PIT's IRQ 0. Without PIT and PIC, calibration fails ("APIC timer
+  // disabled due to verification failure") and no timer ever fires: sleep(1) never returns. KVM
+  // guests have TSC-deadline and can drop both.
   // biome-ignore format: one QEMU option with its value per line
   return [
     QEMU,
-    "-M", "microvm,acpi=off,x-option-roms=off,pit=off,pic=off,rtc=on",
+    "-M", "microvm,acpi=off,x-option-roms=off,pit=on,pic=on,rtc=on",
     "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
     "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
     "-kernel", guest.kernel, "-initrd", guest.initrd, "-append", append,
@@ -116,35 +136,51 @@ function qemuArgs(guest: Guest, name: string, volumes: Volume[]): string[] {
   ];
 }
 
+export interface BootOptions {
+  volumes?: Volume[];
+  /** More kernel command line */
+  append?: string;
+}
+
 export class MicroVm {
+  bootMs = Number.NaN;
+
   private constructor(
     readonly channel: HostChannel,
     readonly qemu: Subprocess<"ignore", "pipe", "pipe">,
-    readonly bootMs: number,
+    private readonly startedAt: number,
     private readonly consolePath: string,
   ) {}
 
-  /** Starts QEMU and waits for init's READY. */
-  static async boot(guest: Guest, name: string, volumes: Volume[] = []): Promise<MicroVm> {
-    const started = performance.now();
-    const qemu = Bun.spawn(qemuArgs(guest, name, volumes), {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+  /** Starts QEMU and connects to the control port, without waiting for init. */
+  static async launch(guest: Guest, name: string, options: BootOptions = {}): Promise<MicroVm> {
+    const startedAt = performance.now();
+    const args = qemuArgs(guest, name, options.volumes ?? [], options.append ?? "");
+    const qemu = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const consolePath = join(guest.dir, `${name}.console`);
     try {
       const channel = await HostChannel.connect(join(guest.dir, `${name}.sock`), 10_000);
-      const ready = await Promise.race([
-        channel.waitFor((frame) => frame.type === FrameType.READY, BOOT_TIMEOUT_MS, "READY"),
-        qemu.exited.then((code) => Promise.reject(new Error(`QEMU exited with ${code} before READY`))),
-      ]);
-      return new MicroVm(channel, qemu, ready.at - started, consolePath);
+      return new MicroVm(channel, qemu, startedAt, consolePath);
     } catch (error) {
       qemu.kill("SIGKILL");
-      const stderr = await new Response(qemu.stderr).text();
-      const console = existsSync(consolePath) ? readFileSync(consolePath, "utf8") : "";
-      throw new Error(`${error}\nQEMU stderr:\n${stderr}\nguest console:\n${console}`);
+      throw new Error(`${error}\nQEMU stderr:\n${await new Response(qemu.stderr).text()}`);
+    }
+  }
+
+  /** Starts QEMU and waits for init's READY. */
+  static async boot(guest: Guest, name: string, options: BootOptions = {}): Promise<MicroVm> {
+    const vm = await MicroVm.launch(guest, name, options);
+    try {
+      const ready = await Promise.race([
+        vm.channel.waitFor((frame) => frame.type === FrameType.READY, BOOT_TIMEOUT_MS, "READY"),
+        vm.qemu.exited.then((code) => Promise.reject(new Error(`QEMU exited with ${code} before READY`))),
+      ]);
+      vm.bootMs = ready.at - vm.startedAt;
+      return vm;
+    } catch (error) {
+      vm.kill();
+      const stderr = await new Response(vm.qemu.stderr).text();
+      throw new Error(`${error}\nQEMU stderr:\n${stderr}\nguest console:\n${vm.console()}`);
     }
   }
 

@@ -35,7 +35,8 @@ export function initramfsFor(paths: Paths, init: string): string {
   return target;
 }
 
-export function findVmAssets(paths: Paths): VmAssets {
+/** `A3S_KERNEL` names a vmlinux to boot instead of the one a3s finds (a custom or test kernel). */
+export function findVmAssets(paths: Paths, env: NodeJS.ProcessEnv): VmAssets {
   const arch = QEMU_ARCH[process.arch];
   const qemu = arch ? Bun.which(`qemu-system-${arch}`) : null;
   if (!qemu) {
@@ -44,7 +45,7 @@ export function findVmAssets(paths: Paths): VmAssets {
       exitCode: 125,
     });
   }
-  const kernel = findKernel(paths);
+  const kernel = env.A3S_KERNEL || findKernel(paths);
   if (!kernel) {
     throw new A3sError("runtime", "no a3s guest kernel on this machine", {
       hint: "releases ship it next to the binary; from source: bun scripts/build-kernel.ts",
@@ -58,6 +59,6 @@ export function findVmAssets(paths: Paths): VmAssets {
       exitCode: 125,
     });
   }
-  const kvm = probeKvm(realHost(process.env));
+  const kvm = probeKvm(realHost(env));
   return { qemu, kernel, initrd: initramfsFor(paths, init), accelerator: kvm.usable ? "kvm" : "tcg" };
 }

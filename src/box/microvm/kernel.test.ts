@@ -1,5 +1,14 @@
-import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { A3sError } from "../../core/errors.ts";
@@ -17,7 +26,15 @@ import {
   type ScriptRunner,
 } from "./kernel.ts";
 
-const scratch = () => mkdtempSync(join(tmpdir(), "a3s-kernel-"));
+const scratchDirs: string[] = [];
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), "a3s-kernel-test-"));
+  scratchDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** A fake source tarball with a fixed size and mtime. */
 function fakeTarball(dir: string, bytes = "linux"): string {
@@ -96,9 +113,9 @@ describe("kernelCacheKey", () => {
   test("changes with any setting and with the source", () => {
     const key = kernelCacheKey(KERNEL_FRAGMENT, identity);
     expect(kernelCacheKey(`${KERNEL_FRAGMENT}CONFIG_IPV6=y\n`, identity)).not.toBe(key);
-    expect(kernelCacheKey(KERNEL_FRAGMENT.replace("CONFIG_SMP=y", "# CONFIG_SMP is not set"), identity)).not.toBe(
-      key,
-    );
+    expect(
+      kernelCacheKey(KERNEL_FRAGMENT.replace("CONFIG_SMP=y", "# CONFIG_SMP is not set"), identity),
+    ).not.toBe(key);
     expect(kernelCacheKey(KERNEL_FRAGMENT, "tarball:138762344:1700000001")).not.toBe(key);
   });
 
@@ -185,7 +202,11 @@ describe("buildKernel", () => {
     const { paths, source } = setup();
     const fake = fakeBuild();
     const lines: string[] = [];
-    const kernel = await buildKernel(paths, { source, runScript: fake.run, onLine: (line) => lines.push(line) });
+    const kernel = await buildKernel(paths, {
+      source,
+      runScript: fake.run,
+      onLine: (line) => lines.push(line),
+    });
 
     const dir = join(paths.kernel, kernelKeyFor(source)!);
     expect(kernel).toBe(join(dir, "vmlinux"));
@@ -247,7 +268,9 @@ describe("buildKernel", () => {
 
   test("a missing source is not_found, before anything is created", async () => {
     const { paths } = setup();
-    const error = await buildKernel(paths, { source: join(scratch(), "nope.tar.xz") }).catch((err: unknown) => err);
+    const error = await buildKernel(paths, { source: join(scratch(), "nope.tar.xz") }).catch(
+      (err: unknown) => err,
+    );
     expect((error as A3sError).code).toBe("not_found");
     expect(existsSync(paths.kernel)).toBe(false);
   });

@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -83,7 +84,8 @@ export function kernelSourceIdentity(source: string): string | undefined {
   }
   if (stats.isDirectory()) {
     const makefile = readText(join(source, "Makefile")) ?? "";
-    const field = (name: string) => new RegExp(`^${name}[ \\t]*=[ \\t]*(\\S*)`, "m").exec(makefile)?.[1] ?? "";
+    const field = (name: string) =>
+      new RegExp(`^${name}[ \\t]*=[ \\t]*(\\S*)`, "m").exec(makefile)?.[1] ?? "";
     const version = `${field("VERSION")}.${field("PATCHLEVEL")}.${field("SUBLEVEL")}${field("EXTRAVERSION")}`;
     return `tree:${version}:${realpathSync(source)}`;
   }
@@ -224,7 +226,8 @@ async function buildLocked(
   const target = join(paths.kernel, job.key);
   // Leftovers of builds that crashed while holding this lock.
   for (const name of listDir(paths.kernel)) {
-    if (name.startsWith(`.build-${job.key}-`)) rmSync(join(paths.kernel, name), { recursive: true, force: true });
+    if (name.startsWith(`.build-${job.key}-`))
+      rmSync(join(paths.kernel, name), { recursive: true, force: true });
   }
   const staging = mkdtempSync(join(paths.kernel, `.build-${job.key}-`));
   try {
@@ -252,6 +255,7 @@ async function buildLocked(
     }
     const record = { source: job.source, identity: job.identity, builtAt: new Date().toISOString() };
     writeFileSync(join(staging, "source.json"), `${JSON.stringify(record, null, 2)}\n`);
+    chmodSync(staging, 0o755); // mkdtemp creates it 0700; the cache is an ordinary directory
     renameSync(staging, target);
     return join(target, KERNEL_FILE);
   } finally {

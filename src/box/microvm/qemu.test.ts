@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { kernelCommandLine, memoryMiB, qemuArgs, type VmConfig, vcpus } from "./qemu.ts";
+import { kernelCommandLine, machine, memoryMiB, qemuArgs, type VmConfig, vcpus } from "./qemu.ts";
 
 const config: VmConfig = {
   qemu: "qemu-system-x86_64",
@@ -17,7 +17,7 @@ const config: VmConfig = {
 
 test("the command line carries the root, port, volumes and TCG clock", () => {
   expect(kernelCommandLine(config)).toBe(
-    "console=hvc0 reboot=t panic=-1 quiet a3s.rootfs=/dev/vda a3s.upper=tmpfs a3s.port=a3s.0 tsc_early_khz=2000000 a3s.volumes=vol0:/data:ro",
+    "console=hvc0 reboot=t panic=-1 quiet a3s.rootfs=/dev/vda a3s.upper=tmpfs a3s.port=a3s.0 tsc_early_khz=2000000 nolapic_timer tsc=reliable a3s.volumes=vol0:/data:ro",
   );
 });
 
@@ -26,14 +26,15 @@ test("qemu arguments", () => {
   expect(args.slice(0, 3)).toEqual([
     "qemu-system-x86_64",
     "-M",
-    "microvm,acpi=off,x-option-roms=off,pit=off,pic=off,rtc=on",
+    "microvm,acpi=off,x-option-roms=off,pit=on,pic=on,rtc=on",
   ]);
   expect(args).toContain("-no-reboot");
+  expect(machine("kvm")).toBe("microvm,acpi=off,x-option-roms=off,pit=off,pic=off,rtc=on");
   expect(args[args.indexOf("-accel") + 1]).toBe("tcg");
   expect(args[args.indexOf("-cpu") + 1]).toBe("max");
   expect(args).toContain("id=root,file=/i/rootfs.erofs,format=raw,if=none,readonly=on");
   expect(args).toContain("local,id=vol0,path=/host/data,security_model=passthrough,readonly=on");
-  expect(args).toContain("virtserialport,chardev=ctl,name=a3s.0");
+  expect(args).toContain("virtserialport,bus=ctl0.0,chardev=ctl,name=a3s.0");
 });
 
 test("Docker's -m and --cpus map to VM memory and vCPUs", () => {

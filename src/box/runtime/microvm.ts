@@ -131,6 +131,8 @@ class VmSession {
   private readonly streams = new Map<number, { io: RunIo; done: (code: number) => void }>();
   private nextStream = 2;
   private pending: Uint8Array[] = [];
+  private beforeStart: Uint8Array[] = [];
+  private mainStarted = false;
 
   constructor(
     private readonly args: string[],
@@ -202,6 +204,10 @@ class VmSession {
     switch (type) {
       case GuestFrame.ready:
         this.send(GuestFrame.start, 1, JSON.stringify(this.main));
+        this.mainStarted = true;
+        // stdin or a signal that came while the VM booted: the guest only knows stream 1 from now on.
+        for (const frame of this.beforeStart) this.write(frame);
+        this.beforeStart = [];
         return;
       case GuestFrame.stdout:
         target?.io.onStdout(payload);
@@ -238,6 +244,11 @@ class VmSession {
     payload?: Uint8Array | string,
   ): void {
     const frame = encodeGuestFrame(type, stream, payload);
+    if (stream === 1 && type !== GuestFrame.start && !this.mainStarted) this.beforeStart.push(frame);
+    else this.write(frame);
+  }
+
+  private write(frame: Uint8Array): void {
     if (this.socket) this.socket.write(frame);
     else this.pending.push(frame);
   }
