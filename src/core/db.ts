@@ -17,11 +17,28 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.run("PRAGMA journal_mode = WAL");
+  withBusyRetry(() => db.run("PRAGMA journal_mode = WAL"));
   db.run("PRAGMA synchronous = NORMAL");
   db.run("PRAGMA foreign_keys = ON");
   migrate(db, migrations);
   return db;
+}
+
+/**
+ * Switching a new database to WAL takes an exclusive lock without going through the busy handler, so
+ * two processes creating a3s.db at once can see SQLITE_BUSY despite the busy timeout: retry it.
+ */
+function withBusyRetry(work: () => void): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      work();
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw err;
+      Bun.sleepSync(delay);
+    }
+  }
 }
 
 export function schemaVersion(db: Database): number {
