@@ -10,7 +10,7 @@ _a3s_spec() {
       valued='--home'
       ;;
     'a3s box')
-      commands='run create start ps exec logs stop kill restart rm inspect wait top stats cp prune snapshot pull images rmi tag save load import image login logout pool help'
+      commands='run create start ps exec logs stop kill restart rm inspect wait top stats cp prune snapshot pool pull images rmi tag save load import image login logout help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
@@ -76,11 +76,12 @@ _a3s_spec() {
     'a3s box snapshot inspect' | \
     'a3s box snapshot rm' | \
     'a3s box snapshot help' | \
+    'a3s box pool rm' | \
+    'a3s box pool help' | \
     'a3s box tag' | \
     'a3s box image tag' | \
     'a3s box image help' | \
     'a3s box logout' | \
-    'a3s box pool' | \
     'a3s box help' | \
     'a3s power pull' | \
     'a3s power push' | \
@@ -152,7 +153,8 @@ _a3s_spec() {
       options='--name -h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--name --home'
       ;;
-    'a3s box snapshot ls')
+    'a3s box snapshot ls' | \
+    'a3s box pool ls')
       commands=''
       options='-q --quiet --format -h --help --version --json --no-color --home -v --verbose'
       valued='--format --home'
@@ -161,6 +163,16 @@ _a3s_spec() {
       commands=''
       options='--keep -h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--keep --home'
+      ;;
+    'a3s box pool')
+      commands='warm ls rm help'
+      options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
+    'a3s box pool warm')
+      commands=''
+      options='-m --memory --cpus -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-m --memory --cpus --home'
       ;;
     'a3s box pull' | \
     'a3s box image pull')
@@ -276,6 +288,7 @@ _a3s_child() {
     'a3s box/cp') path='a3s box cp' ;;
     'a3s box/prune') path='a3s box prune' ;;
     'a3s box/snapshot') path='a3s box snapshot' ;;
+    'a3s box/pool') path='a3s box pool' ;;
     'a3s box/pull') path='a3s box pull' ;;
     'a3s box/images') path='a3s box images' ;;
     'a3s box/rmi') path='a3s box rmi' ;;
@@ -286,7 +299,6 @@ _a3s_child() {
     'a3s box/image') path='a3s box image' ;;
     'a3s box/login') path='a3s box login' ;;
     'a3s box/logout') path='a3s box logout' ;;
-    'a3s box/pool') path='a3s box pool' ;;
     'a3s box/help') path='a3s box help' ;;
     'a3s box snapshot/create') path='a3s box snapshot create' ;;
     'a3s box snapshot/restore') path='a3s box snapshot restore' ;;
@@ -295,6 +307,10 @@ _a3s_child() {
     'a3s box snapshot/rm') path='a3s box snapshot rm' ;;
     'a3s box snapshot/prune') path='a3s box snapshot prune' ;;
     'a3s box snapshot/help') path='a3s box snapshot help' ;;
+    'a3s box pool/warm') path='a3s box pool warm' ;;
+    'a3s box pool/ls' | 'a3s box pool/list') path='a3s box pool ls' ;;
+    'a3s box pool/rm') path='a3s box pool rm' ;;
+    'a3s box pool/help') path='a3s box pool help' ;;
     'a3s box image/ls' | 'a3s box image/list') path='a3s box image ls' ;;
     'a3s box image/pull') path='a3s box image pull' ;;
     'a3s box image/inspect') path='a3s box image inspect' ;;

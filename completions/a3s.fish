@@ -14,7 +14,7 @@ function __a3s_path
             continue
         end
         switch "$path/$word"
-            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
+            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
                 set skip_value 1
             case 'a3s/box'
                 set path 'a3s box'
@@ -70,6 +70,8 @@ function __a3s_path
                 set path 'a3s box prune'
             case 'a3s box/snapshot'
                 set path 'a3s box snapshot'
+            case 'a3s box/pool'
+                set path 'a3s box pool'
             case 'a3s box/pull'
                 set path 'a3s box pull'
             case 'a3s box/images'
@@ -90,8 +92,6 @@ function __a3s_path
                 set path 'a3s box login'
             case 'a3s box/logout'
                 set path 'a3s box logout'
-            case 'a3s box/pool'
-                set path 'a3s box pool'
             case 'a3s box/help'
                 set path 'a3s box help'
             case 'a3s box snapshot/create'
@@ -108,6 +108,14 @@ function __a3s_path
                 set path 'a3s box snapshot prune'
             case 'a3s box snapshot/help'
                 set path 'a3s box snapshot help'
+            case 'a3s box pool/warm'
+                set path 'a3s box pool warm'
+            case 'a3s box pool/ls' 'a3s box pool/list'
+                set path 'a3s box pool ls'
+            case 'a3s box pool/rm'
+                set path 'a3s box pool rm'
+            case 'a3s box pool/help'
+                set path 'a3s box pool help'
             case 'a3s box image/ls' 'a3s box image/list'
                 set path 'a3s box image ls'
             case 'a3s box image/pull'
@@ -253,6 +261,7 @@ complete -c a3s -n '__a3s_at a3s box' -a 'stats' -d 'Show resource usage of boxe
 complete -c a3s -n '__a3s_at a3s box' -a 'cp' -d 'Copy files between a box and the host (BOX:PATH HOSTPATH or HOSTPATH BOX:PATH)'
 complete -c a3s -n '__a3s_at a3s box' -a 'prune' -d 'Remove all stopped boxes'
 complete -c a3s -n '__a3s_at a3s box' -a 'snapshot' -d 'Create, restore and manage snapshots of stopped boxes'
+complete -c a3s -n '__a3s_at a3s box' -a 'pool' -d 'Manage warm microVM snapshots'
 complete -c a3s -n '__a3s_at a3s box' -a 'pull' -d 'Pull an image from a registry'
 complete -c a3s -n '__a3s_at a3s box' -a 'images' -d 'List images'
 complete -c a3s -n '__a3s_at a3s box' -a 'rmi' -d 'Remove one or more images'
@@ -263,7 +272,6 @@ complete -c a3s -n '__a3s_at a3s box' -a 'import' -d 'Import the contents of a r
 complete -c a3s -n '__a3s_at a3s box' -a 'image' -d 'Manage images'
 complete -c a3s -n '__a3s_at a3s box' -a 'login' -d 'Log in to a registry (default Docker Hub); credentials go to ~/.a3s/auth.json (0600)'
 complete -c a3s -n '__a3s_at a3s box' -a 'logout' -d 'Log out from a registry (remove its credentials from ~/.a3s/auth.json)'
-complete -c a3s -n '__a3s_at a3s box' -a 'pool' -d 'Manage warm microVM snapshots'
 complete -c a3s -n '__a3s_at a3s box' -a 'help' -d 'display help for command'
 
 # a3s box run
@@ -411,6 +419,25 @@ complete -c a3s -n '__a3s_at a3s box snapshot prune' -l keep -r -F -d 'how many 
 
 # a3s box snapshot help
 
+# a3s box pool
+complete -c a3s -n '__a3s_at a3s box pool' -f
+complete -c a3s -n '__a3s_at a3s box pool' -a 'warm' -d 'Boot an image\'s microVM, park it and save it: microVM runs of the image with the same -m and --cpus restore it instead of booting'
+complete -c a3s -n '__a3s_at a3s box pool' -a 'ls' -d 'List warm snapshots'
+complete -c a3s -n '__a3s_at a3s box pool' -a 'rm' -d 'Remove the warm snapshots of images (every -m and --cpus), or by key'
+complete -c a3s -n '__a3s_at a3s box pool' -a 'help' -d 'display help for command'
+
+# a3s box pool warm
+complete -c a3s -n '__a3s_at a3s box pool warm' -s m -l memory -r -F -d 'the VM\'s memory, as for run (default 256m)'
+complete -c a3s -n '__a3s_at a3s box pool warm' -l cpus -r -F -d 'the VM\'s CPUs, as for run (default 1)'
+
+# a3s box pool ls
+complete -c a3s -n '__a3s_at a3s box pool ls' -f
+complete -c a3s -n '__a3s_at a3s box pool ls' -l format -r -F -d '\'table\', \'json\' or a Go template'
+
+# a3s box pool rm
+
+# a3s box pool help
+
 # a3s box pull
 complete -c a3s -n '__a3s_at a3s box pull' -l platform -r -F -d 'platform to pull from a multi-platform image (default: this host)'
 complete -c a3s -n '__a3s_at a3s box pull' -l insecure -d 'allow plain HTTP to this registry'
@@ -495,9 +522,6 @@ complete -c a3s -n '__a3s_at a3s box login' -l password-stdin -d 'read the passw
 complete -c a3s -n '__a3s_at a3s box login' -l insecure -d 'allow plain HTTP to this registry'
 
 # a3s box logout
-
-# a3s box pool
-complete -c a3s -n '__a3s_at a3s box pool' -f
 
 # a3s box help
 

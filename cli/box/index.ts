@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { addPending } from "../pending.ts";
 import { importCommand, loadCommand, saveCommand } from "./archive.ts";
 import { cpCommand, execCommand, statsCommand, topCommand } from "./exec.ts";
 import {
@@ -22,6 +21,7 @@ import {
   stopCommand,
   waitCommand,
 } from "./manage.ts";
+import { poolCommand } from "./pool.ts";
 import { createCommand, forwardHelperCommand, runCommand, startCommand, superviseCommand } from "./run.ts";
 import { snapshotCommand } from "./snapshot.ts";
 
@@ -46,6 +46,7 @@ export function boxCommand(): Command {
     .addCommand(cpCommand())
     .addCommand(pruneCommand())
     .addCommand(snapshotCommand())
+    .addCommand(poolCommand())
     .addCommand(pullCommand())
     .addCommand(imagesCommand())
     .addCommand(rmiCommand())
@@ -58,6 +59,5 @@ export function boxCommand(): Command {
     .addCommand(logoutCommand())
     .addCommand(superviseCommand(), { hidden: true })
     .addCommand(forwardHelperCommand(), { hidden: true });
-  addPending(box, "box", [{ name: "pool", description: "Manage warm microVM snapshots" }]);
   return box;
 }

@@ -7,6 +7,7 @@ import type { BoxRecord } from "../../src/box/boxes.ts";
 import type { BoxContext } from "../../src/box/context.ts";
 import { inspectBox } from "../../src/box/inspect.ts";
 import {
+  boxDir,
   isRunning,
   killBox,
   logPath,
@@ -20,6 +21,7 @@ import {
 } from "../../src/box/lifecycle.ts";
 import { followLogs, formatLogEntry, type LogEntry, parseSince, readLogs } from "../../src/box/logs.ts";
 import { inspectImage } from "../../src/box/oci/inspect.ts";
+import { readVmStart } from "../../src/box/runtime/microvm.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { humanDuration, humanSize, timeAgo } from "../format.ts";
 import type { Output } from "../output.ts";
@@ -322,8 +324,14 @@ export function inspectCommand(): Command {
           continue;
         }
         const pid = record.status === "running" ? runtimeFor(box, record.spec).pid(record.id) : undefined;
+        const vmStart =
+          record.spec.isolation === "microvm" ? readVmStart(boxDir(box.paths, record.id)) : undefined;
         results.push(
-          inspectBox(record, box.images.get(record.imageId), { pid, logPath: logPath(box.paths, record.id) }),
+          inspectBox(record, box.images.get(record.imageId), {
+            pid,
+            logPath: logPath(box.paths, record.id),
+            ...(record.spec.isolation === "microvm" ? { warmStart: vmStart?.warm === true } : {}),
+          }),
         );
       }
       if (flags.format && !out.json) out.list(results, [], flags.format);

@@ -17,6 +17,10 @@
 
 #include "util.h"
 
+/* <linux/fs.h>, which musl's headers do not include. */
+#ifndef BLKFLSBUF
+#define BLKFLSBUF _IO(0x12, 97)
+#endif
 #define RAMFS_MAGIC 0x858458f6
 #define TMPFS_MAGIC 0x01021994
 /* virtio-blk probes before init runs, but give a slow device node a moment anyway. */
@@ -100,6 +104,8 @@ static void apply_parameter(struct boot_config *config, const char *parameter) {
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
     if (strlen(keys[i].key) == key_length && strncmp(parameter, keys[i].key, key_length) == 0)
       set_value(keys[i].out, keys[i].size, value);
+  if (key_length == strlen("a3s.defer") && strncmp(parameter, "a3s.defer", key_length) == 0)
+    config->defer = strcmp(value, "1") == 0;
 }
 
 /* Splits the command line at spaces outside double quotes, dropping the quotes, as the kernel does. */
@@ -139,14 +145,25 @@ static void wait_for_device(const char *device) {
   for (int waited = 0; access(device, F_OK) != 0 && waited < DEVICE_WAIT_MS; waited += 5) usleep(5000);
 }
 
-static int mount_lower(const char *device, char *error, size_t size) {
+int boot_mount_lower(const struct boot_config *config, char *error, size_t size) {
   static const char *const types[] = {"erofs", "ext4", "squashfs"};
+  const char *device = config->rootfs;
   if (!device[0]) return failed(error, size, "no a3s.rootfs= on the kernel command line");
   wait_for_device(device);
   mkdir("/lower", 0755);
   for (size_t i = 0; i < sizeof types / sizeof *types; i++)
     if (mount(device, "/lower", types[i], MS_RDONLY, NULL) == 0) return 0;
   return failed(error, size, "mount %s (erofs, ext4 or squashfs): %s", device, strerror(errno));
+}
+
+/*
+ * A guest restored from a snapshot probed the device at boot, when another disk stood behind it: the
+ * partition scan left that disk's first blocks in the page cache. They are dropped before mounting.
+ */
+static void drop_cached_blocks(const char *device) {
+  int fd = open(device, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ioctl(fd, BLKFLSBUF, 0) != 0) log_msg("flush the cache of %s: %m", device);
+  if (fd >= 0) close(fd);
 }
 
 /* The upper layer: a tmpfs (changes vanish with the VM) or a device with an ext4 filesystem. */
@@ -157,7 +174,9 @@ static int mount_upper(const char *upper, char *error, size_t size) {
       return failed(error, size, "mount tmpfs on /upper: %s", strerror(errno));
   } else {
     wait_for_device(upper);
-    if (mount(upper, "/upper", "ext4", 0, NULL) != 0)
+    drop_cached_blocks(upper);
+    /* noinit_itable: the host makes the disk sparse; zeroing inode tables would only fill it. */
+    if (mount(upper, "/upper", "ext4", 0, "noinit_itable") != 0)
       return failed(error, size, "mount %s (ext4) on /upper: %s", upper, strerror(errno));
   }
   if ((mkdir("/upper/upper", 0755) != 0 && errno != EEXIST) || (mkdir("/upper/work", 0755) != 0 && errno != EEXIST))
@@ -240,29 +259,40 @@ static int mount_run(char *error, size_t size) {
 }
 
 /* One "tag:/path:ro|rw" entry of a3s.volumes; the mode may be left out (rw). */
-static int mount_volume(char *entry, char *error, size_t size) {
-  char *tag = entry;
+static int parse_volume(char *entry, struct volume *volume, char *error, size_t size) {
   char *path = strchr(entry, ':');
   if (!path || path[1] != '/') return failed(error, size, "a3s.volumes: bad entry %s (want tag:/path:ro|rw)", entry);
   *path++ = '\0';
   char *mode = strchr(path, ':');
   if (mode) *mode++ = '\0';
   if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
-    return failed(error, size, "a3s.volumes: volume %s has mode %s (want ro or rw)", tag, mode);
-  unsigned long flags = mode && strcmp(mode, "ro") == 0 ? MS_RDONLY : 0;
-  /* Created after the chroot, so symbolic links in the image resolve inside the box. */
-  if (mkdir_p(path, 0755) != 0) return failed(error, size, "mkdir %s: %s", path, strerror(errno));
-  if (mount(tag, path, "9p", flags, VOLUME_OPTIONS) != 0)
-    return failed(error, size, "mount volume %s on %s: %s", tag, path, strerror(errno));
+    return failed(error, size, "a3s.volumes: volume %s has mode %s (want ro or rw)", entry, mode);
+  if (strlen(entry) >= sizeof volume->tag || strlen(path) >= sizeof volume->path)
+    return failed(error, size, "a3s.volumes: volume %s: tag or path too long", entry);
+  snprintf(volume->tag, sizeof volume->tag, "%s", entry);
+  snprintf(volume->path, sizeof volume->path, "%s", path);
+  volume->read_only = mode && strcmp(mode, "ro") == 0;
   return 0;
 }
 
-static int mount_volumes(const char *volumes, char *error, size_t size) {
-  char list[sizeof ((struct boot_config *)0)->volumes];
-  snprintf(list, sizeof list, "%s", volumes);
+int boot_plan_from_config(const struct boot_config *config, struct root_plan *plan, char *error, size_t size) {
+  *plan = (struct root_plan){0};
+  snprintf(plan->upper, sizeof plan->upper, "%s", config->upper);
+  char list[sizeof config->volumes];
+  snprintf(list, sizeof list, "%s", config->volumes);
   char *saved;
-  for (char *entry = strtok_r(list, ",", &saved); entry; entry = strtok_r(NULL, ",", &saved))
-    if (mount_volume(entry, error, size) != 0) return -1;
+  for (char *entry = strtok_r(list, ",", &saved); entry; entry = strtok_r(NULL, ",", &saved)) {
+    if (plan->volume_count == MAX_VOLUMES) return failed(error, size, "a3s.volumes: more than %d volumes", MAX_VOLUMES);
+    if (parse_volume(entry, &plan->volumes[plan->volume_count++], error, size) != 0) return -1;
+  }
+  return 0;
+}
+
+static int mount_volume(const struct volume *volume, char *error, size_t size) {
+  /* Created after the chroot, so symbolic links in the image resolve inside the box. */
+  if (mkdir_p(volume->path, 0755) != 0) return failed(error, size, "mkdir %s: %s", volume->path, strerror(errno));
+  if (mount(volume->tag, volume->path, "9p", volume->read_only ? MS_RDONLY : 0, VOLUME_OPTIONS) != 0)
+    return failed(error, size, "mount volume %s on %s: %s", volume->tag, volume->path, strerror(errno));
   return 0;
 }
 
@@ -280,12 +310,13 @@ static void bring_up_loopback(void) {
   if (fd >= 0) close(fd);
 }
 
-int boot_switch_root(const struct boot_config *config, char *error, size_t error_size) {
-  if (mount_lower(config->rootfs, error, error_size) != 0 || mount_upper(config->upper, error, error_size) != 0 ||
-      mount_overlay(error, error_size) != 0 || move_kernel_filesystems(error, error_size) != 0 ||
-      enter_new_root(error, error_size) != 0 || mount_run(error, error_size) != 0 ||
-      mount_volumes(config->volumes, error, error_size) != 0)
+int boot_assemble_root(const struct root_plan *plan, char *error, size_t error_size) {
+  if (mount_upper(plan->upper, error, error_size) != 0 || mount_overlay(error, error_size) != 0 ||
+      move_kernel_filesystems(error, error_size) != 0 || enter_new_root(error, error_size) != 0 ||
+      mount_run(error, error_size) != 0)
     return -1;
+  for (size_t i = 0; i < plan->volume_count; i++)
+    if (mount_volume(&plan->volumes[i], error, error_size) != 0) return -1;
   link_dev_fd();
   bring_up_loopback();
   return 0;

@@ -13,8 +13,11 @@
 
 #define PORTS_DIR "/sys/class/virtio-ports"
 #define READ_CHUNK 65536
-/* The host may attach a little after the guest opens the port. */
-#define HOST_POLL_MS 10
+/*
+ * The host may attach a little after the guest opens the port, and a restored guest waits here for
+ * its new host: virtio_console has no event for "a host connected", so the port is polled.
+ */
+#define HOST_POLL_MS 2
 
 static bool port_has_name(const char *port, const char *name) {
   char path[320], found[128];
@@ -56,6 +59,12 @@ int channel_open(struct channel *channel, const char *name) {
     return -1;
   }
   return 0;
+}
+
+void channel_reset(struct channel *channel) {
+  buffer_consume(&channel->in, buffer_length(&channel->in));
+  buffer_consume(&channel->out, buffer_length(&channel->out));
+  channel->skip = 0;
 }
 
 bool channel_host_connected(const struct channel *channel) {

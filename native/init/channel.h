@@ -30,6 +30,9 @@ int channel_open(struct channel *channel, const char *name);
 /* Blocks until a host has the port open: before that, the port reads as end-of-file. */
 void channel_wait_host(struct channel *channel);
 
+/* Forgets everything buffered in both directions: the host that it was for has gone. */
+void channel_reset(struct channel *channel);
+
 /* True while a host has the port open. */
 bool channel_host_connected(const struct channel *channel);
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { saveGuest } from "../../src/box/microvm/save-guest.ts";
 import { FrameType, type ProcessSpec } from "./testing/host-channel.ts";
 import { type BootOptions, type Guest, MicroVm, prepareGuest, skipReason } from "./testing/microvm.ts";
 
@@ -44,6 +45,19 @@ function spec(args: string[], more: Partial<ProcessSpec> = {}): ProcessSpec {
 
 function json(payload: Uint8Array): unknown {
   return JSON.parse(new TextDecoder().decode(payload));
+}
+
+/** A sparse ext4 image, as the host makes a box's upper disk. */
+function ext4Disk(name: string, megabytes = 64): string {
+  const path = join(dir, name);
+  const result = Bun.spawnSync(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=1", path, `${megabytes}M`]);
+  if (result.exitCode !== 0) throw new Error(`mkfs.ext4 failed: ${result.stderr}`);
+  return path;
+}
+
+/** A file in an ext4 image, read without mounting it. */
+function readFromDisk(disk: string, path: string): string {
+  return Bun.spawnSync(["debugfs", "-R", `cat ${path}`, disk], { stderr: "ignore" }).stdout.toString();
 }
 
 describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
@@ -241,3 +255,80 @@ describe.skipIf(skip !== undefined)("a3s-init in a microVM", () => {
     });
   });
 });
+
+describe.skipIf(skip !== undefined || !Bun.which("mkfs.ext4") || !Bun.which("debugfs"))(
+  "a deferred boot (a3s.defer=1)",
+  () => {
+    test("the parked guest outlives its host, says READY to the next, and assembles the root at START", async () => {
+      const disk = ext4Disk("parked.ext4");
+      const volume = join(dir, "parked-volume");
+      mkdirSync(volume);
+      writeFileSync(join(volume, "in"), "from host\n");
+      const vm = await boot("parked", {
+        defer: true,
+        upperDisk: disk,
+        volumes: [{ tag: "vol0", hostPath: volume, guestPath: "/ignored" }],
+      });
+      vm.channel.close();
+      await Bun.sleep(100);
+      await vm.reconnect("parked");
+      await vm.ready();
+
+      vm.channel.start(2, spec(["true"]));
+      const early = await vm.channel.outcome(2);
+      expect(early.error).toMatchObject({ code: 125, message: expect.stringContaining("has not started") });
+
+      const script = "date +%s; cat /data/in; echo kept > /kept; grep -c ' /data 9p ' /proc/mounts";
+      vm.channel.start(
+        1,
+        spec(["sh", "-c", script], {
+          upper: "/dev/vdb",
+          volumes: [{ tag: "vol0", path: "/data" }],
+          time: 1_700_000_000_000,
+          seed: "5a".repeat(32),
+        }),
+      );
+      const outcome = await vm.channel.outcome(1);
+      expect(outcome.exit).toEqual({ code: 0 });
+      const [seconds, ...rest] = outcome.stdout.trim().split("\n");
+      expect(Number(seconds) - 1_700_000_000).toBeLessThan(5);
+      expect(rest).toEqual(["from host", "1"]);
+      expect(await vm.exited(VM_END_MS)).toBeDefined();
+      expect(readFromDisk(disk, "/upper/kept")).toBe("kept\n");
+    });
+
+    test("an upper layer that cannot be mounted is an ERROR on stream 1, then the VM ends", async () => {
+      const vm = await boot("bad-upper", { defer: true });
+      vm.channel.start(1, spec(["true"], { upper: "/dev/nosuch" }));
+      const outcome = await vm.channel.outcome(1);
+      expect(outcome.error).toMatchObject({ code: 125, message: expect.stringContaining("/dev/nosuch") });
+      expect(await vm.exited(VM_END_MS)).toBeDefined();
+    });
+
+    test("saved while parked and restored: the guest answers its new host, on another disk", async () => {
+      // Booted with an empty placeholder disk; restored with a real one of the same size.
+      const placeholder = join(dir, "placeholder.img");
+      writeFileSync(placeholder, "");
+      Bun.spawnSync(["truncate", "-s", "64M", placeholder]);
+      const saved = await boot("saved", { defer: true, upperDisk: placeholder, qmp: true });
+      saved.channel.close();
+      const state = join(dir, "saved.state");
+      await saveGuest(join(dir, "saved.qmp"), join(dir, "saved.mig"), state, saved.qemu);
+      expect(await saved.exited(VM_END_MS)).toBeDefined();
+
+      const disk = ext4Disk("restored.ext4");
+      const started = performance.now();
+      const vm = await MicroVm.launch(guest, "restored", { defer: true, upperDisk: disk, incoming: state });
+      vms.push(vm);
+      const ready = await vm.ready();
+      vm.channel.start(1, spec(["sh", "-c", "echo restored > /here; echo ok"], { upper: "/dev/vdb" }));
+      const outcome = await vm.channel.outcome(1);
+      console.log(
+        `restored: READY ${(ready.at - started).toFixed(0)} ms, EXIT ${(outcome.at - started).toFixed(0)} ms`,
+      );
+      expect(outcome).toMatchObject({ stdout: "ok\n", exit: { code: 0 } });
+      expect(await vm.exited(VM_END_MS)).toBeDefined();
+      expect(readFromDisk(disk, "/upper/here")).toBe("restored\n");
+    });
+  },
+);

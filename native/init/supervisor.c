@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "machine.h"
 #include "protocol.h"
 #include "spec.h"
 
@@ -70,7 +71,24 @@ int supervisor_init(struct supervisor *supervisor) {
   return supervisor->signal_fd < 0 ? -1 : 0;
 }
 
+void supervisor_send_ready(struct supervisor *supervisor) {
+  char payload[32];
+  snprintf(payload, sizeof payload, "{\"version\":%d}", PROTOCOL_VERSION);
+  channel_send_text(&supervisor->channel, FRAME_READY, BOOT_STREAM, payload);
+}
+
 /* ---- frames from the host ---- */
+
+/* The VM-wide part of stream 1's START: clock, entropy and, for a deferred boot, the root. */
+static int prepare_machine(struct supervisor *supervisor, const struct frame *frame, char *error, size_t size) {
+  struct machine_settings settings;
+  if (machine_parse(frame->payload, frame->length, &supervisor->plan, &settings, error, size) != 0) return -1;
+  machine_apply(&settings);
+  if (!supervisor->deferred) return 0;
+  if (boot_assemble_root(&settings.root, error, size) != 0) return -1;
+  supervisor->deferred = false;
+  return 0;
+}
 
 static int start_stream(struct supervisor *supervisor, const struct frame *frame, char *error, size_t size) {
   if (frame->stream == BOOT_STREAM) {
@@ -81,10 +99,16 @@ static int start_stream(struct supervisor *supervisor, const struct frame *frame
     snprintf(error, size, "stream %u is already running", frame->stream);
     return -1;
   }
+  if (frame->stream != MAIN_STREAM && supervisor->deferred) {
+    snprintf(error, size, "the box has not started: its root is assembled at START of stream 1");
+    return -1;
+  }
   struct process_spec spec;
   if (spec_parse(frame->payload, frame->length, &spec, error, size) != 0) return -1;
   int result = 0;
-  if (frame->stream == MAIN_STREAM && spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) != 0) {
+  if (frame->stream == MAIN_STREAM) result = prepare_machine(supervisor, frame, error, size);
+  if (result == 0 && frame->stream == MAIN_STREAM && spec.hostname &&
+      sethostname(spec.hostname, strlen(spec.hostname)) != 0) {
     snprintf(error, size, "sethostname %s: %s", spec.hostname, strerror(errno));
     result = -1;
   }
@@ -238,10 +262,19 @@ static void build_poll_set(struct supervisor *supervisor, struct poll_set *set) 
   }
 }
 
-/* The host closed the port: nobody can talk to the box any more, so it ends rather than linger. */
-__attribute__((noreturn)) static void host_gone(struct supervisor *supervisor) {
-  log_msg("the host closed the control port; powering off");
-  power_off(&supervisor->channel);
+/*
+ * The host closed the port. A box that started ends rather than linger: nobody can talk to it any
+ * more. A parked guest (deferred, before START) waits for the next host: the one that saved it as a
+ * snapshot leaves, the one that restores it comes.
+ */
+static void host_gone(struct supervisor *supervisor) {
+  if (!supervisor->deferred) {
+    log_msg("the host closed the control port; powering off");
+    power_off(&supervisor->channel);
+  }
+  channel_reset(&supervisor->channel);
+  channel_wait_host(&supervisor->channel);
+  supervisor_send_ready(supervisor);
 }
 
 static void handle_port(struct supervisor *supervisor, short revents, short requested) {

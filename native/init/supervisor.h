@@ -6,6 +6,9 @@
 #ifndef A3S_INIT_SUPERVISOR_H
 #define A3S_INIT_SUPERVISOR_H
 
+#include <stdbool.h>
+
+#include "boot.h"
 #include "channel.h"
 #include "streams.h"
 
@@ -13,10 +16,17 @@ struct supervisor {
   struct channel channel;
   struct stream_table streams;
   int signal_fd;
+  /* A deferred boot before stream 1's START: parked on the image, the root not assembled yet. */
+  bool deferred;
+  /* The upper layer and volumes of the command line; START may replace them while deferred. */
+  struct root_plan plan;
 };
 
 /* Blocks the signals init handles and opens the signalfd that delivers them; before any fork. */
 int supervisor_init(struct supervisor *supervisor);
+
+/* Tells the host that init waits for START of stream 1 (READY). */
+void supervisor_send_ready(struct supervisor *supervisor);
 
 __attribute__((noreturn)) void supervisor_run(struct supervisor *supervisor);
 

@@ -8,6 +8,7 @@ import type { BoxRecord, RuntimeName } from "./boxes.ts";
 import type { BoxContext } from "./context.ts";
 import { createBox } from "./lifecycle.ts";
 import { findVmAssets } from "./microvm/assets.ts";
+import { MAX_VOLUMES } from "./microvm/qemu.ts";
 import type { ImageRecord } from "./oci/images.ts";
 import { type PullEvent, pullImage } from "./oci/pull.ts";
 import {
@@ -78,6 +79,12 @@ export async function createFromOptions(
   if (isolation === "microvm") {
     if (options.publish.length > 0) {
       throw new A3sError("unimplemented", "published ports are not available for microVM boxes yet", {
+        exitCode: DOCKER_ERROR,
+      });
+    }
+    if (options.volume.length > MAX_VOLUMES) {
+      throw new A3sError("usage", `a microVM box can have at most ${MAX_VOLUMES} volumes`, {
+        hint: "share a common parent directory instead",
         exitCode: DOCKER_ERROR,
       });
     }

@@ -16,7 +16,7 @@ function portMap(box: BoxRecord): Record<string, Array<{ HostIp: string; HostPor
 export function inspectBox(
   box: BoxRecord,
   image: ImageRecord | undefined,
-  extra: { pid: number | undefined; logPath: string },
+  extra: { pid: number | undefined; logPath: string; warmStart?: boolean },
 ): Record<string, unknown> {
   const { spec } = box;
   const running = box.status === "running";
@@ -86,6 +86,8 @@ export function inspectBox(
       Isolation: spec.isolation,
       Runtime: spec.isolation === "microvm" ? "qemu" : spec.runtime,
       Accelerator: spec.accelerator ?? "none",
+      // microVM boxes: whether the VM last came up restored from the warm pool rather than booted.
+      ...(extra.warmStart !== undefined ? { WarmStart: extra.warmStart } : {}),
     },
     NetworkSettings: {
       Ports: portMap(box),

@@ -39,7 +39,11 @@ export function runtimeFor(
   spec: Pick<BoxSpec, "runtime" | "isolation">,
 ): BoxRuntime {
   if (spec.isolation === "microvm") {
-    return new MicroVmRuntime(findVmAssets(box.paths, box.env), (id) => boxDir(box.paths, id));
+    return new MicroVmRuntime(
+      findVmAssets(box.paths, box.env),
+      (id) => boxDir(box.paths, id),
+      box.paths.pool,
+    );
   }
   hybrid ??= detectHybridCgroups();
   return new OciCliRuntime(

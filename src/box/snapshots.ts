@@ -1,7 +1,8 @@
 /**
  * Box snapshots: the filesystem changes and the configuration of a stopped box, kept under
  * ~/.a3s/snapshots/<id>/ so a new box can start from them. With an overlay rootfs the changes are
- * the box's upper directory (whiteouts and opaque markers included); with a copied rootfs, the copy.
+ * the box's upper directory (whiteouts and opaque markers included); with a copied rootfs, the copy;
+ * for a microVM box, its ext4 upper disk (copied sparse, reflinked where the filesystem can).
  */
 import type { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
@@ -11,7 +12,18 @@ import { A3sError } from "../core/errors.ts";
 import type { BoxRecord, BoxSpec } from "./boxes.ts";
 import type { BoxContext } from "./context.ts";
 import { boxDir, createBox, isRunning, reconcile } from "./lifecycle.ts";
+import {
+  allocatedBytes,
+  checkUpperDisk,
+  copyDisk,
+  ensureUpperDisk,
+  UPPER_DISK_FILE,
+  upperDiskPath,
+} from "./microvm/upper-disk.ts";
 import { VALID_NAME } from "./names.ts";
+
+/** overlay: an upper directory; copy: a whole rootfs; disk: a microVM's upper disk. */
+export type RootfsMode = "overlay" | "copy" | "disk";
 
 export interface SnapshotRecord {
   id: string;
@@ -24,7 +36,7 @@ export interface SnapshotRecord {
   command: string[];
   spec: BoxSpec;
   labels: Record<string, string>;
-  rootfsMode: "overlay" | "copy";
+  rootfsMode: RootfsMode;
   size: number;
   createdAt: string;
 }
@@ -40,7 +52,7 @@ interface SnapshotRow {
   command: string;
   spec: string;
   labels: string;
-  rootfs_mode: "overlay" | "copy";
+  rootfs_mode: RootfsMode;
   size: number;
   created_at: string;
 }
@@ -142,10 +154,33 @@ function treeSize(path: string): number {
   return total;
 }
 
-/** The box's own filesystem changes and whether they are an overlay upper dir or a full copy. */
-function boxChanges(dir: string): { path: string; mode: "overlay" | "copy" } {
+/** The box's own filesystem changes: its upper disk, an overlay upper dir, or a full copy. */
+function boxChanges(record: BoxRecord, dir: string): { path: string; mode: RootfsMode } {
+  if (record.spec.isolation === "microvm") return { path: upperDiskPath(dir), mode: "disk" };
   if (existsSync(join(dir, "rootfs.copied"))) return { path: join(dir, "rootfs"), mode: "copy" };
   return { path: join(dir, "upper"), mode: "overlay" };
+}
+
+/** Copies the changes into the staging directory; returns what they take on disk. */
+function keepChanges(
+  record: BoxRecord,
+  changes: { path: string; mode: RootfsMode },
+  staging: string,
+): number {
+  if (changes.mode === "disk") {
+    const disk = join(staging, UPPER_DISK_FILE);
+    // A box that never started has no disk yet: the snapshot gets an empty one.
+    if (existsSync(changes.path)) {
+      checkUpperDisk(changes.path, `the disk of box ${record.name}`);
+      copyDisk(changes.path, disk);
+    } else {
+      ensureUpperDisk(staging);
+    }
+    return allocatedBytes(disk);
+  }
+  if (existsSync(changes.path)) copyTree(changes.path, join(staging, "fs"));
+  else mkdirSync(join(staging, "fs"));
+  return treeSize(join(staging, "fs"));
 }
 
 export async function createSnapshot(
@@ -168,9 +203,8 @@ export async function createSnapshot(
   const staging = `${target}.staging`;
   mkdirSync(staging, { recursive: true, mode: 0o700 });
   try {
-    const changes = boxChanges(boxDir(box.paths, record.id));
-    if (existsSync(changes.path)) copyTree(changes.path, join(staging, "fs"));
-    else mkdirSync(join(staging, "fs"));
+    const changes = boxChanges(record, boxDir(box.paths, record.id));
+    const size = keepChanges(record, changes, staging);
     const snapshot: SnapshotRecord = {
       id,
       name: options.name ?? `${record.name}-${id.slice(0, 8)}`,
@@ -183,7 +217,7 @@ export async function createSnapshot(
       spec: record.spec,
       labels: record.labels,
       rootfsMode: changes.mode,
-      size: treeSize(join(staging, "fs")),
+      size,
       createdAt: new Date().toISOString(),
     };
     store.insert(snapshot);
@@ -212,6 +246,16 @@ export function restoreSnapshot(
       },
     );
   }
+  const saved = join(box.paths.snapshots, snapshot.id);
+  // Checked before a box exists: a damaged snapshot must not leave a half-made box behind.
+  if (snapshot.rootfsMode === "disk")
+    checkUpperDisk(join(saved, UPPER_DISK_FILE), `snapshot ${snapshot.name}`);
+  else if (!existsSync(join(saved, "fs"))) {
+    throw new A3sError(
+      "not_found",
+      `snapshot ${snapshot.name}: its files (${join(saved, "fs")}) are missing`,
+    );
+  }
   const { hostname: _hostname, ...spec } = snapshot.spec;
   const record = createBox(box, {
     image,
@@ -222,12 +266,19 @@ export function restoreSnapshot(
     labels: { ...snapshot.labels, "a3s.snapshot": snapshot.id },
   });
   const dir = boxDir(box.paths, record.id);
-  const files = join(box.paths.snapshots, snapshot.id, "fs");
-  if (snapshot.rootfsMode === "copy") {
-    copyTree(files, join(dir, "rootfs"));
-    writeFileSync(join(dir, "rootfs.copied"), "");
-  } else {
-    copyTree(files, join(dir, "upper"));
+  try {
+    if (snapshot.rootfsMode === "disk") {
+      copyDisk(join(saved, UPPER_DISK_FILE), upperDiskPath(dir));
+    } else if (snapshot.rootfsMode === "copy") {
+      copyTree(join(saved, "fs"), join(dir, "rootfs"));
+      writeFileSync(join(dir, "rootfs.copied"), "");
+    } else {
+      copyTree(join(saved, "fs"), join(dir, "upper"));
+    }
+  } catch (err) {
+    box.boxes.delete(record.id);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
   return record;
 }

@@ -21,11 +21,17 @@ import type { BoxContext } from "./context.ts";
 import { boxDir, logPath, removeBox, runtimeFor, selfCommand } from "./lifecycle.ts";
 import { LogWriter } from "./logs.ts";
 import { ensureRootfsImage } from "./microvm/rootfs-image.ts";
+import { ensureUpperDisk } from "./microvm/upper-disk.ts";
 import { assembleRootfs, type Rootfs } from "./oci/rootfs.ts";
 import { type PublishedPorts, publishPorts } from "./ports.ts";
 import { processStartTime } from "./process.ts";
 import { checkExecutable } from "./runtime/executable.ts";
-import { ROOTFS_IMAGE_ANNOTATION, VOLUMES_ANNOTATION } from "./runtime/microvm.ts";
+import {
+  IMAGE_ID_ANNOTATION,
+  ROOTFS_IMAGE_ANNOTATION,
+  UPPER_ANNOTATION,
+  VOLUMES_ANNOTATION,
+} from "./runtime/microvm.ts";
 import type { BoxRuntime, ExecRequest, RunningProcess } from "./runtime/runtime.ts";
 
 const log = logger("box.supervisor");
@@ -157,12 +163,15 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
     if (!image)
       throw new A3sError("not_found", `the image of box ${record.name} (${record.imageId}) was removed`);
     rootfs = await assembleRootfs(box, image, dir);
-    // A microVM boots the image from its erofs disk; the host-side rootfs still answers who the
-    // user is and whether the command exists, before a VM is spent on it.
+    // A microVM boots the image from its erofs disk and keeps its changes on its own ext4 disk (made
+    // at the first start); the host-side rootfs still answers who the user is and whether the command
+    // exists, before a VM is spent on it. A --rm box is never started again: its changes go to a tmpfs.
     const annotations: Record<string, string> =
       record.spec.isolation === "microvm"
         ? {
             [ROOTFS_IMAGE_ANNOTATION]: await ensureRootfsImage(box, image),
+            [IMAGE_ID_ANNOTATION]: image.id,
+            [UPPER_ANNOTATION]: record.spec.autoRemove ? "tmpfs" : ensureUpperDisk(dir),
             [VOLUMES_ANNOTATION]: JSON.stringify(record.spec.volumes),
           }
         : {};

@@ -13,6 +13,8 @@ export interface Paths {
   layers: string;
   boxes: string;
   snapshots: string;
+  /** Saved microVM guests that `run` restores instead of booting (the warm pool). */
+  pool: string;
   power: string;
   models: string;
   kernel: string;
@@ -46,6 +48,7 @@ export function pathsFor(home: string): Paths {
     layers: join(images, "layers"),
     boxes: join(home, "boxes"),
     snapshots: join(home, "snapshots"),
+    pool: join(home, "pool"),
     power,
     models: join(power, "models"),
     kernel: join(home, "kernel"),

@@ -3,7 +3,15 @@
  * machine's KVM cannot boot guests), with the same lifecycle as sandbox boxes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { findKernel } from "../../src/box/microvm/kernel.ts";
@@ -103,5 +111,45 @@ maybe("microVM boxes", () => {
     expectExit(await box(["stop", "vm"]), 0);
     expect(expectExit(await box(["logs", "vm"]), 0).stdout).toBe("up\nbye\n");
     expectExit(await box(["rm", "vm"]), 0);
+  });
+
+  test("a box keeps its files on its own disk across stop and start; a snapshot copies the disk", async () => {
+    const script = "cat /kept 2>/dev/null; echo kept > /kept; rm -f /etc/passwd; ls /etc | tr '\\n' ' '";
+    const first = expectExit(
+      await box(["run", "--name", "disk", "--isolation", "microvm", image, "sh", "-c", script]),
+      0,
+    );
+    expect(first.stdout).not.toContain("passwd");
+    expect(expectExit(await box(["start", "-a", "disk"]), 0).stdout).toMatch(/^kept\n/);
+    const [record] = expectExit(await box(["inspect", "disk"]), 0).json<Array<{ Id: string }>>();
+    const disk = join(home, "boxes", record?.Id ?? "", "upper.ext4");
+    expect(statSync(disk).size).toBe(4 * 1024 ** 3);
+    expect(statSync(disk).blocks * 512).toBeLessThan(32 * 1024 ** 2); // sparse
+
+    const id = expectExit(await box(["snapshot", "create", "--name", "vm-snap", "disk"]), 0).stdout.trim();
+    const [described] = expectExit(await box(["snapshot", "inspect", "vm-snap"]), 0).json<
+      Array<{ RootfsMode: string; Isolation: string }>
+    >();
+    expect(described).toMatchObject({ RootfsMode: "disk", Isolation: "microvm" });
+    expectExit(await box(["rm", "disk"]), 0);
+    expectExit(await box(["snapshot", "restore", "vm-snap", "--name", "disk2"]), 0);
+    const restored = expectExit(await box(["start", "-a", "disk2"]), 0).stdout;
+    expect(restored).toMatch(/^kept\n/);
+    expect(restored).not.toContain("passwd");
+    expectExit(await box(["rm", "disk2"]), 0);
+
+    // A damaged snapshot is refused before a box is made of it.
+    const saved = join(home, "snapshots", id, "upper.ext4");
+    truncateSync(saved, 1024 ** 2);
+    expect(expectExit(await box(["snapshot", "restore", "vm-snap", "--name", "bad"]), 6).stderr).toContain(
+      "truncated",
+    );
+    rmSync(saved);
+    expect(expectExit(await box(["snapshot", "restore", "vm-snap", "--name", "bad"]), 3).stderr).toContain(
+      "missing",
+    );
+    expect(expectExit(await box(["ps", "-a", "-q"]), 0).stdout).toBe("");
+    expect(readdirSync(join(home, "boxes"))).toEqual([]);
+    expectExit(await box(["snapshot", "rm", "vm-snap"]), 0);
   });
 });

@@ -36,6 +36,11 @@ export interface ProcessSpec {
   tty?: boolean;
   stdin?: boolean;
   hostname?: string;
+  /** Stream 1 only: the upper layer and volumes of a deferred root, the clock (Unix ms), entropy (hex). */
+  upper?: string;
+  volumes?: Array<{ tag: string; path: string; readonly?: boolean }>;
+  time?: number;
+  seed?: string;
 }
 
 /** How a stream ended: EXIT (code or signal) or ERROR, with all its output. */

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { buildInit } from "../../../scripts/build-init.ts";
 import { initramfs } from "../initramfs.ts";
-import { FrameType, HostChannel } from "./host-channel.ts";
+import { type Frame, FrameType, HostChannel } from "./host-channel.ts";
 
 const QEMU = "qemu-system-x86_64";
 const BUSYBOX = "/bin/busybox";
@@ -28,6 +28,8 @@ const APPLETS = [
   "ps",
   "stty",
   "kill",
+  "date",
+  "mkdir",
 ];
 const BOOT_TIMEOUT_MS = 60_000;
 
@@ -98,15 +100,17 @@ function tscKhz(): number {
   return Math.round(Number(mhz ?? 2000) * 1000);
 }
 
-function qemuArgs(guest: Guest, name: string, volumes: Volume[], extraAppend: string): string[] {
+function qemuArgs(guest: Guest, name: string, options: BootOptions): string[] {
+  const volumes = options.volumes ?? [];
   const append = [
     "console=hvc0 reboot=t panic=-1",
     `tsc_early_khz=${tscKhz()}`,
     "quiet a3s.rootfs=/dev/vda a3s.upper=tmpfs a3s.port=a3s.0",
-    ...(volumes.length
+    ...(options.defer ? ["a3s.defer=1"] : []),
+    ...(volumes.length && !options.defer
       ? [`a3s.volumes=${volumes.map((v) => `${v.tag}:${v.guestPath}:${v.readOnly ? "ro" : "rw"}`).join(",")}`]
       : []),
-    extraAppend,
+    options.append ?? "",
   ].join(" ");
   const volumeArgs = volumes.flatMap((volume, index) => [
     "-fsdev",
@@ -127,40 +131,55 @@ function qemuArgs(guest: Guest, name: string, volumes: Volume[], extraAppend: st
     "-kernel", guest.kernel, "-initrd", guest.initrd, "-append", append,
     "-drive", `id=root,file=${guest.rootfs},format=raw,if=none,readonly=on`,
     "-device", "virtio-blk-device,drive=root",
+    ...(options.upperDisk
+      ? ["-drive", `id=upper,file=${options.upperDisk},format=raw,if=none`, "-device", "virtio-blk-device,drive=upper"]
+      : []),
     "-device", "virtio-serial-device",
     "-chardev", `file,id=con,path=${join(guest.dir, `${name}.console`)}`,
     "-device", "virtconsole,chardev=con",
     "-chardev", `socket,id=ctl,path=${join(guest.dir, `${name}.sock`)},server=on,wait=off`,
     "-device", "virtserialport,chardev=ctl,name=a3s.0",
     ...volumeArgs,
+    ...(options.qmp ? ["-qmp", `unix:${join(guest.dir, `${name}.qmp`)},server=on,wait=off`] : []),
+    ...(options.incoming ? ["-incoming", `exec:cat ${options.incoming}`] : []),
   ];
 }
 
 export interface BootOptions {
+  /** 9p shares; on the command line unless the boot is deferred (then START names them). */
   volumes?: Volume[];
   /** More kernel command line */
   append?: string;
+  /** a3s.defer=1: only the image before READY, the rest at START of stream 1. */
+  defer?: boolean;
+  /** A disk image attached as /dev/vdb. */
+  upperDisk?: string;
+  /** A QMP socket at <dir>/<name>.qmp. */
+  qmp?: boolean;
+  /** Restore this saved guest instead of booting (the device list must match the saved one). */
+  incoming?: string;
 }
 
 export class MicroVm {
   bootMs = Number.NaN;
 
   private constructor(
-    readonly channel: HostChannel,
+    public channel: HostChannel,
     readonly qemu: Subprocess<"ignore", "pipe", "pipe">,
     private readonly startedAt: number,
     private readonly consolePath: string,
+    private readonly guestDir: string,
   ) {}
 
   /** Starts QEMU and connects to the control port, without waiting for init. */
   static async launch(guest: Guest, name: string, options: BootOptions = {}): Promise<MicroVm> {
     const startedAt = performance.now();
-    const args = qemuArgs(guest, name, options.volumes ?? [], options.append ?? "");
+    const args = qemuArgs(guest, name, options);
     const qemu = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const consolePath = join(guest.dir, `${name}.console`);
     try {
       const channel = await HostChannel.connect(join(guest.dir, `${name}.sock`), 10_000);
-      return new MicroVm(channel, qemu, startedAt, consolePath);
+      return new MicroVm(channel, qemu, startedAt, consolePath, guest.dir);
     } catch (error) {
       qemu.kill("SIGKILL");
       throw new Error(`${error}\nQEMU stderr:\n${await new Response(qemu.stderr).text()}`);
@@ -171,17 +190,30 @@ export class MicroVm {
   static async boot(guest: Guest, name: string, options: BootOptions = {}): Promise<MicroVm> {
     const vm = await MicroVm.launch(guest, name, options);
     try {
-      const ready = await Promise.race([
-        vm.channel.waitFor((frame) => frame.type === FrameType.READY, BOOT_TIMEOUT_MS, "READY"),
-        vm.qemu.exited.then((code) => Promise.reject(new Error(`QEMU exited with ${code} before READY`))),
-      ]);
-      vm.bootMs = ready.at - vm.startedAt;
+      vm.bootMs = (await vm.ready()).at - vm.startedAt;
       return vm;
     } catch (error) {
       vm.kill();
       const stderr = await new Response(vm.qemu.stderr).text();
       throw new Error(`${error}\nQEMU stderr:\n${stderr}\nguest console:\n${vm.console()}`);
     }
+  }
+
+  /** The READY frame (the first one, or the next after `after` frames), unless QEMU exits first. */
+  ready(after = 0): Promise<Frame> {
+    return Promise.race([
+      this.channel.waitFor(
+        (frame) => frame.type === FrameType.READY && this.channel.frames.indexOf(frame) >= after,
+        BOOT_TIMEOUT_MS,
+        "READY",
+      ),
+      this.qemu.exited.then((code) => Promise.reject(new Error(`QEMU exited with ${code} before READY`))),
+    ]);
+  }
+
+  /** Connects a new host to the control port (after the last one closed it). */
+  async reconnect(name: string): Promise<void> {
+    this.channel = await HostChannel.connect(join(this.guestDir, `${name}.sock`), 10_000);
   }
 
   /** The guest's console (kernel warnings and init's own log lines). */

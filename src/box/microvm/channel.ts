@@ -31,6 +31,25 @@ export interface GuestProcess {
   hostname?: string;
 }
 
+/** A 9p share the guest mounts at START of stream 1 (its tag names the QEMU device). */
+export interface GuestVolume {
+  tag: string;
+  path: string;
+  readonly: boolean;
+}
+
+/**
+ * START of stream 1: the box's process plus the VM-wide settings of a deferred boot, namely the upper
+ * layer ("tmpfs" or a device) and volumes, and the host's clock (Unix ms) and entropy (hex), which a
+ * guest restored from a snapshot would otherwise take from the moment it was saved.
+ */
+export interface GuestStart extends GuestProcess {
+  upper: string;
+  volumes: GuestVolume[];
+  time: number;
+  seed: string;
+}
+
 const HEADER = 9;
 
 export function encodeGuestFrame(

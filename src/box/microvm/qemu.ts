@@ -1,6 +1,9 @@
 /**
  * The QEMU command line of an a3s microVM: the `microvm` machine, our own kernel and init, the image
- * as a read-only erofs disk, a virtio-serial control port, and 9p shares for volumes.
+ * as a read-only erofs disk, the box's writable disk, a virtio-serial control port, and 9p shares for
+ * volumes. The guest boots deferred (PROTOCOL.md): the kernel command line names only the image, and
+ * the upper layer and volumes come with START, so a parked guest saved by the warm pool can be
+ * restored into any box.
  */
 import { readFileSync } from "node:fs";
 
@@ -23,37 +26,56 @@ export interface VmConfig {
   memoryMiB: number;
   cpus: number;
   accelerator: Accelerator;
+  /**
+   * The box's writable layer, an ext4 disk image of UPPER_DISK_BYTES (/dev/vdb in the guest). Without
+   * one the guest's upper layer is a tmpfs and /dev/vdb is an empty null disk of the same size, so
+   * the device list is the same either way.
+   */
+  upperDisk?: string;
   shares: VmShare[];
   /** Guest clock calibration hangs at random under TCG without it (FACTS.md). */
   tscKhz?: number;
+  /** A QMP socket (the warm pool saves a guest through it). */
+  qmpSocket?: string;
+  /** A saved guest to restore instead of booting (`-incoming`). */
+  incomingState?: string;
 }
 
-/** The kernel command line is capped at 2 KB; volumes are the only part that grows. */
-const MAX_CMDLINE = 2000;
+/** Every upper disk has this size: a restored guest knows /dev/vdb by the size it had when it booted. */
+export const UPPER_DISK_BYTES = 4 * 1024 ** 3;
+/** The guest device of the upper disk, for START's `upper`. */
+export const UPPER_DEVICE = "/dev/vdb";
+/**
+ * QEMU's microvm machine has 8 virtio-mmio transports; the root and upper disks and the two
+ * virtio-serial devices take four, so a box can have four 9p volumes.
+ */
+export const MAX_VOLUMES = 4;
 
-export function kernelCommandLine(config: VmConfig): string {
+export function kernelCommandLine(config: Pick<VmConfig, "accelerator" | "tscKhz">): string {
   const parts = [
     "console=hvc0",
     "reboot=t",
     "panic=-1",
     "quiet",
     "a3s.rootfs=/dev/vda",
-    "a3s.upper=tmpfs",
+    "a3s.defer=1",
     "a3s.port=a3s.0",
   ];
   if (config.tscKhz) parts.push(`tsc_early_khz=${config.tscKhz}`);
   // Under TCG: skip the LAPIC timer calibration (~0.2 s of boot), and trust the TSC so SMP guests
   // keep a fine-grained clock instead of falling back to jiffies.
   if (config.accelerator === "tcg") parts.push("nolapic_timer", "tsc=reliable");
-  if (config.shares.length > 0) {
-    parts.push(
-      `a3s.volumes=${config.shares.map((s) => `${s.tag}:${s.destination}:${s.readOnly ? "ro" : "rw"}`).join(",")}`,
-    );
-  }
-  const line = parts.join(" ");
-  if (line.length > MAX_CMDLINE)
-    throw new Error(`kernel command line too long (${line.length} bytes): fewer volumes`);
-  return line;
+  return parts.join(" ");
+}
+
+/** A path inside a QEMU option value: commas are doubled. */
+function optionPath(path: string): string {
+  return path.replaceAll(",", ",,");
+}
+
+/** A path for the shell that runs `-incoming exec:…`. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /**
@@ -90,32 +112,39 @@ export function qemuArgs(config: VmConfig): string[] {
     "-append",
     kernelCommandLine(config),
     "-drive",
-    `id=root,file=${config.rootfsImage},format=raw,if=none,readonly=on`,
+    `id=root,file=${optionPath(config.rootfsImage)},format=raw,if=none,readonly=on`,
     "-device",
     "virtio-blk-device,drive=root",
+    ...(config.upperDisk
+      ? ["-drive", `id=upper,file=${optionPath(config.upperDisk)},format=raw,if=none`]
+      : ["-blockdev", `driver=null-co,node-name=upper,size=${UPPER_DISK_BYTES},read-zeroes=on`]),
+    "-device",
+    "virtio-blk-device,drive=upper",
     // The console gets a virtio-serial device of its own: sharing one with the control port, it can
     // appear after init has started (seen with -smp 2), leaving init without a console.
     "-device",
     "virtio-serial-device,max_ports=1",
     "-chardev",
-    `file,id=con,path=${config.consoleLog}`,
+    `file,id=con,path=${optionPath(config.consoleLog)}`,
     "-device",
     "virtconsole,chardev=con",
     "-device",
     "virtio-serial-device,id=ctl0",
     "-chardev",
-    `socket,id=ctl,path=${config.controlSocket},server=on,wait=off`,
+    `socket,id=ctl,path=${optionPath(config.controlSocket)},server=on,wait=off`,
     "-device",
     "virtserialport,bus=ctl0.0,chardev=ctl,name=a3s.0",
   ];
   for (const share of config.shares) {
     args.push(
       "-fsdev",
-      `local,id=${share.tag},path=${share.source},security_model=passthrough${share.readOnly ? ",readonly=on" : ""}`,
+      `local,id=${share.tag},path=${optionPath(share.source)},security_model=passthrough${share.readOnly ? ",readonly=on" : ""}`,
       "-device",
       `virtio-9p-device,fsdev=${share.tag},mount_tag=${share.tag}`,
     );
   }
+  if (config.qmpSocket) args.push("-qmp", `unix:${optionPath(config.qmpSocket)},server=on,wait=off`);
+  if (config.incomingState) args.push("-incoming", `exec:cat ${shellQuote(config.incomingState)}`);
   return args;
 }
 
