@@ -265,7 +265,9 @@ async function runWithRestarts(
       const exit = process.exited.finally(() => {
         exited = true;
       });
-      // The box counts as running once its ports are forwarded, so `run -d` returns a usable box.
+      // The box counts as running once the runtime has created it and its ports are forwarded, so
+      // `run -d` returns a box that exec and the ports reach.
+      await process.started;
       let failure: unknown;
       if (ports) {
         try {

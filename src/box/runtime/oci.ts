@@ -26,7 +26,24 @@ export class OciCliRuntime implements BoxRuntime {
   }
 
   run(id: string, bundle: string, io: RunIo): RunningProcess {
-    return spawnProcess(this.command(["run", "--bundle", bundle, id]), io);
+    const process = spawnProcess(this.command(["run", "--bundle", bundle, id]), io);
+    return { ...process, started: this.created(id, process.exited) };
+  }
+
+  /**
+   * `run` returns before the runtime has written the container's state; an `exec` in that window
+   * fails ("…/status: No such file or directory"). crun and runc write a file per container: wait
+   * for it (microseconds per look); runsc is asked.
+   */
+  private async created(id: string, exited: Promise<number>): Promise<void> {
+    let done = false;
+    exited.finally(() => {
+      done = true;
+    });
+    const stateFile = join(this.stateRoot, id, this.name === "runc" ? "state.json" : "status");
+    const exists = () => (this.name === "runsc" ? this.pid(id) !== undefined : existsSync(stateFile));
+    const deadline = Date.now() + 10_000;
+    while (!done && !exists() && Date.now() < deadline) await Bun.sleep(1);
   }
 
   exec(id: string, args: string[], options: ExecOptions, io: RunIo): RunningProcess {

@@ -15,6 +15,11 @@ export interface RunIo {
 export interface RunningProcess {
   /** Resolves to the exit code, 128+signal when killed by a signal (Docker's convention). */
   exited: Promise<number>;
+  /**
+   * Resolves once the box exists for the runtime (exec and signals reach it), or when it has already
+   * exited. The box counts as running from then on.
+   */
+  started?: Promise<void>;
   writeStdin(chunk: Uint8Array): void;
   endStdin(): void;
   resize(cols: number, rows: number): void;
