@@ -8,22 +8,22 @@ class A3s < Formula
   on_macos do
     on_arm do
       url "https://github.com/a3s-lab/a3s/releases/download/v0.1.0/a3s-0.1.0-darwin-arm64.tar.gz"
-      sha256 "0cc330e06f2d5bf31899601c8935a7634e9f35a787b9874edca0856eb0906ff9"
+      sha256 "3bd55dfbb9780a3f988963d969146a523a0bf3f793b8e779ce23b9c42918b2b2"
     end
     on_intel do
       url "https://github.com/a3s-lab/a3s/releases/download/v0.1.0/a3s-0.1.0-darwin-x64.tar.gz"
-      sha256 "13c1374392811b59193fec36522f2b7178da0c643f0577a3178dbf890afce8fc"
+      sha256 "2428a38eb27e253b10339e658eb6d9a1a43dd82eaef86b79231ef6c70faf5e78"
     end
   end
 
   on_linux do
     on_arm do
       url "https://github.com/a3s-lab/a3s/releases/download/v0.1.0/a3s-0.1.0-linux-arm64.tar.gz"
-      sha256 "e112d55fa5a5e112b644491fed401d2b4e73eb26b28fe5ce08c6584694207514"
+      sha256 "b1fb34d88fa814e3d9dcb411905939ef266fc6a20d3d79193f62f5c7c545b707"
     end
     on_intel do
       url "https://github.com/a3s-lab/a3s/releases/download/v0.1.0/a3s-0.1.0-linux-x64.tar.gz"
-      sha256 "4817b63293db700d397b198c2b44e333121d0b5a43de28a01f2ffbbbe807dacf"
+      sha256 "7bc49603dd0f8fc94413c5edbc2cb7f43d81638daf863b930eb918e3a54f77be"
     end
   end
 
@@ -32,6 +32,8 @@ class A3s < Formula
     bash_completion.install "completions/a3s.bash" => "a3s"
     zsh_completion.install "completions/_a3s"
     fish_completion.install "completions/a3s.fish"
+    # The microVM guest kernel and init, where the a3s binary looks for them (../share/a3s).
+    (share/"a3s").install Dir["share/a3s/*"]
   end
 
   test do

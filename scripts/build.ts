@@ -9,6 +9,8 @@ import { join } from "node:path";
 import type { BunPlugin } from "bun";
 import { create as createTar } from "tar";
 import pkg from "../package.json" with { type: "json" };
+import { findKernel } from "../src/box/microvm/kernel.ts";
+import { pathsFor, resolveHome } from "../src/core/paths.ts";
 import { buildInit } from "./build-init.ts";
 import { writeZip } from "./lib/zip.ts";
 
@@ -76,6 +78,24 @@ function hostTarget(): Bun.Build.CompileTarget {
   return `bun-${process.platform}-${arch}` as Bun.Build.CompileTarget;
 }
 
+/**
+ * The guest kernel and init ride in the archive of this machine's own platform (they are built here,
+ * for this architecture): share/a3s/{vmlinux,init}, where the binary looks for them.
+ */
+async function addMicrovmAssets(target: Target, dir: string): Promise<void> {
+  if (target.os !== process.platform || target.arch !== process.arch) return;
+  const kernel = findKernel(pathsFor(resolveHome(process.env)));
+  if (!kernel) {
+    console.error(
+      `note: no guest kernel on this machine; ${target.bun} ships without one (bun scripts/build-kernel.ts)`,
+    );
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  cpSync(kernel, join(dir, "vmlinux"));
+  cpSync(await buildInit(join(DIST, "native")), join(dir, "init"));
+}
+
 async function buildRelease(commit: string): Promise<void> {
   const releaseDir = join(DIST, "release");
   rmSync(releaseDir, { recursive: true, force: true });
@@ -90,6 +110,7 @@ async function buildRelease(commit: string): Promise<void> {
     const binary = target.os === "windows" ? "a3s.exe" : "a3s";
     await compile(target.bun, join(stage, binary), commit);
     cpSync(join(ROOT, "completions"), join(stage, "completions"), { recursive: true });
+    await addMicrovmAssets(target, join(stage, "share", "a3s"));
     const archive = target.os === "windows" ? `${name}.zip` : `${name}.tar.gz`;
     const archivePath = join(releaseDir, archive);
     if (target.os === "windows") {

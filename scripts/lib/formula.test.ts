@@ -49,13 +49,15 @@ test("each OS and CPU block pins its own archive and checksum", () => {
   }
 });
 
-test("install puts the binary and the three completion scripts in place, and the test runs the binary", () => {
+test("install puts the binary, the completion scripts and the microVM assets in place; the test runs the binary", () => {
   const formula = renderFormula(VERSION, DEFAULT_BASE_URL, SHA256);
   expect(between(formula, "  def install\n", "\n  end\n")).toBe(`  def install
     bin.install "a3s"
     bash_completion.install "completions/a3s.bash" => "a3s"
     zsh_completion.install "completions/_a3s"
     fish_completion.install "completions/a3s.fish"
+    # The microVM guest kernel and init, where the a3s binary looks for them (../share/a3s).
+    (share/"a3s").install Dir["share/a3s/*"]
   end
 `);
   expect(between(formula, "  test do\n", "\n  end\n")).toContain(

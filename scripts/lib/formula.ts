@@ -78,6 +78,8 @@ ${platformBlocks.join("\n\n")}
     bash_completion.install "completions/a3s.bash" => "a3s"
     zsh_completion.install "completions/_a3s"
     fish_completion.install "completions/a3s.fish"
+    # The microVM guest kernel and init, where the a3s binary looks for them (../share/a3s).
+    (share/"a3s").install Dir["share/a3s/*"]
   end
 
   test do

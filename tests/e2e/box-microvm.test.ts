@@ -152,4 +152,32 @@ maybe("microVM boxes", () => {
     expect(readdirSync(join(home, "boxes"))).toEqual([]);
     expectExit(await box(["snapshot", "rm", "vm-snap"]), 0);
   });
+
+  describe("bad input", () => {
+    test("no guest kernel: a clear error with the way to build one, and no box left", async () => {
+      const bare = tempHome();
+      await a3s(["box", "pull", "-q", image], { home: bare });
+      const result = await a3s(["box", "run", "--isolation", "microvm", image, "true"], { home: bare });
+      expectExit(result, 125);
+      expect(result.stderr).toContain("no a3s guest kernel");
+      expect(result.stderr).toContain("build-kernel");
+      expect(expectExit(await a3s(["box", "ps", "-a", "-q"], { home: bare }), 0).stdout).toBe("");
+      const missing = await a3s(["box", "run", "--isolation", "microvm", image, "true"], {
+        home: bare,
+        env: { A3S_KERNEL: "/nonexistent/vmlinux" },
+      });
+      expect(expectExit(missing, 125).stderr).toContain("/nonexistent/vmlinux");
+    });
+
+    test("no QEMU: a clear error naming it", async () => {
+      const result = await a3s(
+        ["box", "create", "--isolation", "microvm", "--pull", "never", image, "true"],
+        {
+          home,
+          env: { PATH: "/nonexistent", A3S_KERNEL: kernel },
+        },
+      );
+      expect(expectExit(result, 125).stderr).toContain("qemu-system-x86_64 is not installed");
+    });
+  });
 });

@@ -15,10 +15,13 @@ import { findKernel } from "./kernel.ts";
 
 const QEMU_ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
 
-/** The static guest init: next to the binary in releases and dist/, or built in a checkout. */
+/** The static guest init: in share/a3s beside the binary (releases, Homebrew), dist/native, or a checkout's. */
 export function findInit(): string | undefined {
+  const execDir = dirname(process.execPath);
   const candidates = [
-    join(dirname(process.execPath), "native", "init"),
+    join(execDir, "share", "a3s", "init"),
+    join(dirname(execDir), "share", "a3s", "init"),
+    join(execDir, "native", "init"),
     join(dirname(Bun.main), "..", "dist", "native", "init"),
   ];
   return candidates.find((path) => existsSync(path));
@@ -42,6 +45,11 @@ export function findVmAssets(paths: Paths, env: NodeJS.ProcessEnv): VmAssets {
   if (!qemu) {
     throw new A3sError("runtime", `qemu-system-${arch ?? process.arch} is not installed`, {
       hint: "install QEMU (apt install qemu-system-x86) or use --isolation sandbox",
+      exitCode: 125,
+    });
+  }
+  if (env.A3S_KERNEL && !existsSync(env.A3S_KERNEL)) {
+    throw new A3sError("not_found", `A3S_KERNEL names ${env.A3S_KERNEL}, which does not exist`, {
       exitCode: 125,
     });
   }
