@@ -4,7 +4,7 @@
  * resolved inside its root, and writes go through the layer unpacker, which never follows a symlink
  * out of the root.
  */
-import { cpSync, existsSync, lstatSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, posix, resolve } from "node:path";
 import { A3sError } from "../core/errors.ts";
 import { unpackLayer } from "./oci/unpack.ts";
@@ -69,6 +69,7 @@ export async function copyToBox(
     parent = resolvedParent;
     name = posix.basename(normalised);
   }
+  mkdirSync(scratch, { recursive: true });
   const archive = join(mkdtempSync(join(scratch, "cp-")), "payload.tar");
   try {
     const entry = contentsOnly ? "." : basename(source);

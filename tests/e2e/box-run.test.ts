@@ -194,6 +194,39 @@ describe("detached boxes", () => {
     expectExit(await box(["rm", "-f", "again"]), 0);
   });
 
+  test("cp both ways (never through the box's symlinks), top, stats, kill -s, wait", async () => {
+    const id = expectExit(await box(["run", "-d", "--name", "tools", image, "sleep", "60"]), 0).stdout.trim();
+    const host = mkdtempSync(join(tmpdir(), "a3s-cp-"));
+    writeFileSync(join(host, "note"), "from host\n");
+    expectExit(await box(["cp", join(host, "note"), "tools:/tmp/note"]), 0);
+    expect(expectExit(await box(["exec", "tools", "cat", "/tmp/note"]), 0).stdout).toBe("from host\n");
+    expectExit(await box(["exec", "tools", "sh", "-c", "mkdir /out && echo made inside > /out/f"]), 0);
+    expectExit(await box(["cp", "tools:/out", join(host, "copied")]), 0);
+    expect(readFileSync(join(host, "copied", "f"), "utf8")).toBe("made inside\n");
+    // A symlink planted in the box pointing at a host path: the copy lands inside the box.
+    const outside = mkdtempSync(join(tmpdir(), "a3s-outside-"));
+    expectExit(
+      await box(["exec", "tools", "sh", "-c", `mkdir -p ${outside} && ln -s ${outside} /escape`]),
+      0,
+    );
+    expectExit(await box(["cp", join(host, "note"), "tools:/escape/pwned"]), 0);
+    expect(existsSync(join(outside, "pwned"))).toBe(false);
+    expectExit(await box(["exec", "tools", "test", "-f", `${outside}/pwned`]), 0);
+
+    const top = expectExit(await box(["top", "tools"]), 0).stdout.split("\n");
+    expect(top[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    expect(top.some((line) => line.endsWith("sleep 60"))).toBe(true);
+    const [stats] = expectExit(await box(["stats", "--no-stream", "--json", "tools"]), 0).json<
+      Array<{ Name: string; PIDs: string; MemUsage: string }>
+    >();
+    expect(stats).toMatchObject({ Name: "tools", PIDs: "1" });
+
+    const waited = box(["wait", "tools"]);
+    expect(expectExit(await box(["kill", "-s", "SIGKILL", "tools"]), 0).stdout).toBe("tools\n");
+    expect(expectExit(await waited, 0).stdout).toBe("137\n");
+    expectExit(await box(["rm", id]), 0);
+  });
+
   test("two boxes of one image write to separate upper dirs", async () => {
     const one = expectExit(await box(["run", "-d", image, "sleep", "30"]), 0).stdout.trim();
     const two = expectExit(await box(["run", "-d", image, "sleep", "30"]), 0).stdout.trim();
