@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { Command } from "commander";
 import { importRootfs, loadImages, saveImages } from "../../src/box/oci/archive.ts";
 import { A3sError } from "../../src/core/errors.ts";
+import { collect } from "../options.ts";
 import { openBox } from "./open.ts";
 
 /** Ctrl-C aborts cleanly: a partial -o file is removed and nothing half-loaded is recorded. */
@@ -12,10 +13,6 @@ function interruptible(): AbortSignal {
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
   return controller.signal;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function saveCommand(): Command {

@@ -15,9 +15,8 @@ import { parseEnvList } from "../../src/box/runtime/options.ts";
 import { parseUser } from "../../src/box/runtime/users.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { humanSize } from "../format.ts";
+import { collect } from "../options.ts";
 import { openBox } from "./open.ts";
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 async function runningBox(box: BoxContext, name: string) {
   const record = await reconcile(box, box.boxes.resolve(name));

@@ -13,6 +13,7 @@ import { findImage, pruneImages, removeImage } from "../../src/box/oci/remove.ts
 import { A3sError } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
 import { humanSize, timeAgo } from "../format.ts";
+import { collect } from "../options.ts";
 import { importCommand, loadCommand, saveCommand } from "./archive.ts";
 import { openBox } from "./open.ts";
 import { pullRenderer } from "./render-pull.ts";
@@ -133,10 +134,6 @@ function globToRegExp(glob: string): RegExp {
     .replace(/\*/g, "[^/]*")
     .replace(/\?/g, "[^/]");
   return new RegExp(`^${escaped}$`);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function imagesCommand(name = "images"): Command {

@@ -24,10 +24,9 @@ import { inspectImage } from "../../src/box/oci/inspect.ts";
 import { readVmStart } from "../../src/box/runtime/microvm.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { humanDuration, humanSize, timeAgo } from "../format.ts";
+import { collect } from "../options.ts";
 import type { Output } from "../output.ts";
 import { openBox } from "./open.ts";
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Runs `work` for each box, reporting failures as Docker does (one line each) and failing at the end. */
 async function forEachBox(

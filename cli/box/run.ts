@@ -19,11 +19,10 @@ import { runForwardHelper } from "../../src/box/ports.ts";
 import { isSameProcessAlive } from "../../src/box/process.ts";
 import { superviseBox } from "../../src/box/supervisor.ts";
 import { A3sError } from "../../src/core/errors.ts";
+import { collect } from "../options.ts";
 import type { Output } from "../output.ts";
 import { openBox } from "./open.ts";
 import { pullRenderer } from "./render-pull.ts";
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The options `run` and `create` share, as Docker spells them. */
 function withCreateOptions(command: Command): Command {
