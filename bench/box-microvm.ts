@@ -10,13 +10,14 @@
  * Needs QEMU and the guest kernel (A3S_KERNEL or ~/.a3s/kernel, as `a3s doctor` finds it). Exits 0
  * whether or not the targets are met; a missed target is printed as MISSED.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { findKernel } from "../src/box/microvm/kernel.ts";
 import { pathsFor } from "../src/core/paths.ts";
 import { busyboxLayer, pushImage } from "../tests/fixtures/images.ts";
 import { startRegistry } from "../tests/fixtures/registry.ts";
+import { logMatchesBetween } from "./lib/logs.ts";
 import { formatTable, type Row, type Stats, stats } from "./lib/report.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -83,23 +84,10 @@ const READY_LINE =
   /^(\S+) DEBUG pid=\d+ \[box\.microvm\] (booted|restored from the warm snapshot \w+): READY after (\d+) ms$/;
 
 function readyTimes(logs: string, from: number, to: number): Array<{ warm: boolean; ms: number }> {
-  const found: Array<{ warm: boolean; ms: number }> = [];
-  let files: string[] = [];
-  try {
-    files = readdirSync(logs).filter((name) => name.endsWith(".log"));
-  } catch {
-    return found;
-  }
-  for (const file of files) {
-    for (const line of readFileSync(join(logs, file), "utf8").split("\n")) {
-      const match = READY_LINE.exec(line);
-      if (!match) continue;
-      const wall = Date.parse(match[1] ?? "");
-      if (wall < from - 1 || wall > to + 1) continue;
-      found.push({ warm: match[2] !== "booted", ms: Number(match[3]) });
-    }
-  }
-  return found;
+  return logMatchesBetween(logs, READY_LINE, from, to).map((match) => ({
+    warm: match[2] !== "booted",
+    ms: Number(match[3]),
+  }));
 }
 
 // ── Setup ────────────────────────────────────────────────────────────────────────────────────────

@@ -26,6 +26,7 @@ import { detectHybridCgroups, runtimeCommand } from "../src/box/runtime/oci-cli.
 import { pathsFor } from "../src/core/paths.ts";
 import { busyboxLayer, pushImage } from "../tests/fixtures/images.ts";
 import { startRegistry } from "../tests/fixtures/registry.ts";
+import { logMatchesBetween } from "./lib/logs.ts";
 import { formatTable, type Row, type Stats, stats } from "./lib/report.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -146,26 +147,14 @@ const SUPERVISOR_LINE = /^(\S+) DEBUG pid=\d+ \[box\.supervisor\] box \w+: (.*) 
 function supervisorTimings(logs: string, from: number, to: number): SupervisorTimings | undefined {
   const found: Partial<SupervisorTimings> = {};
   let readyWall: number | undefined;
-  let files: string[] = [];
-  try {
-    files = readdirSync(logs).filter((name) => name.endsWith(".log"));
-  } catch {
-    return undefined;
-  }
-  for (const file of files) {
-    for (const text of readFileSync(join(logs, file), "utf8").split("\n")) {
-      const match = SUPERVISOR_LINE.exec(text);
-      if (!match) continue;
-      const wall = Date.parse(match[1] ?? "");
-      if (wall < from - 1 || wall > to + 1) continue;
-      const what = match[2] ?? "";
-      const at = Number(match[3]);
-      if (what.endsWith("rootfs and bundle ready")) {
-        found.ready = at;
-        readyWall = wall;
-      } else if (what === "runtime started") found.started = at;
-      else if (what.startsWith("exited")) found.exited = at;
-    }
+  for (const match of logMatchesBetween(logs, SUPERVISOR_LINE, from, to)) {
+    const what = match[2] ?? "";
+    const at = Number(match[3]);
+    if (what.endsWith("rootfs and bundle ready")) {
+      found.ready = at;
+      readyWall = Date.parse(match[1] ?? "");
+    } else if (what === "runtime started") found.started = at;
+    else if (what.startsWith("exited")) found.exited = at;
   }
   const { ready, started, exited } = found;
   if (ready === undefined || started === undefined || exited === undefined || readyWall === undefined)
