@@ -83,10 +83,8 @@ _a3s_spec() {
     'a3s box image help' | \
     'a3s box logout' | \
     'a3s box help' | \
-    'a3s power pull' | \
     'a3s power push' | \
     'a3s power list' | \
-    'a3s power show' | \
     'a3s power rm' | \
     'a3s power cp' | \
     'a3s power create' | \
@@ -230,6 +228,16 @@ _a3s_spec() {
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
+    'a3s power pull')
+      commands=''
+      options='--insecure -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
+    'a3s power show')
+      commands=''
+      options='--license --modelfile --parameters --system --template -v --verbose -h --help --version --json -q --quiet --no-color --home'
+      valued='--home'
+      ;;
     'a3s code')
       commands='chat run sessions models mcp help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
@@ -323,7 +331,7 @@ _a3s_child() {
     'a3s box image/help') path='a3s box image help' ;;
     'a3s power/pull') path='a3s power pull' ;;
     'a3s power/push') path='a3s power push' ;;
-    'a3s power/list') path='a3s power list' ;;
+    'a3s power/list' | 'a3s power/ls') path='a3s power list' ;;
     'a3s power/show') path='a3s power show' ;;
     'a3s power/rm') path='a3s power rm' ;;
     'a3s power/cp') path='a3s power cp' ;;

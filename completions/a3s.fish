@@ -140,7 +140,7 @@ function __a3s_path
                 set path 'a3s power pull'
             case 'a3s power/push'
                 set path 'a3s power push'
-            case 'a3s power/list'
+            case 'a3s power/list' 'a3s power/ls'
                 set path 'a3s power list'
             case 'a3s power/show'
                 set path 'a3s power show'
@@ -527,12 +527,12 @@ complete -c a3s -n '__a3s_at a3s box login' -l insecure -d 'allow plain HTTP to 
 
 # a3s power
 complete -c a3s -n '__a3s_at a3s power' -f
-complete -c a3s -n '__a3s_at a3s power' -a 'pull' -d 'Pull a model from the Ollama registry'
+complete -c a3s -n '__a3s_at a3s power' -a 'pull' -d 'Pull a model from a registry (Ollama\'s by default; see power.registry)'
 complete -c a3s -n '__a3s_at a3s power' -a 'push' -d 'Push a model to a registry'
 complete -c a3s -n '__a3s_at a3s power' -a 'list' -d 'List local models'
-complete -c a3s -n '__a3s_at a3s power' -a 'show' -d 'Show a model\'s parameters, template and metadata'
-complete -c a3s -n '__a3s_at a3s power' -a 'rm' -d 'Remove models'
-complete -c a3s -n '__a3s_at a3s power' -a 'cp' -d 'Copy a model to a new name'
+complete -c a3s -n '__a3s_at a3s power' -a 'show' -d 'Show a model\'s details, parameters, template, license and GGUF metadata'
+complete -c a3s -n '__a3s_at a3s power' -a 'rm' -d 'Remove models (blobs no other model uses are deleted)'
+complete -c a3s -n '__a3s_at a3s power' -a 'cp' -d 'Copy a model to a new name (the blobs are shared)'
 complete -c a3s -n '__a3s_at a3s power' -a 'create' -d 'Create a model from a Modelfile'
 complete -c a3s -n '__a3s_at a3s power' -a 'run' -d 'Chat with a model, or answer one prompt'
 complete -c a3s -n '__a3s_at a3s power' -a 'ps' -d 'List loaded models'
@@ -541,13 +541,18 @@ complete -c a3s -n '__a3s_at a3s power' -a 'serve' -d 'Serve the Ollama- and Ope
 complete -c a3s -n '__a3s_at a3s power' -a 'help' -d 'display help for command'
 
 # a3s power pull
+complete -c a3s -n '__a3s_at a3s power pull' -l insecure -d 'allow plain HTTP to the registry'
 
 # a3s power push
 
 # a3s power list
-complete -c a3s -n '__a3s_at a3s power list' -f
 
 # a3s power show
+complete -c a3s -n '__a3s_at a3s power show' -l license -d 'show the license'
+complete -c a3s -n '__a3s_at a3s power show' -l modelfile -d 'show the Modelfile'
+complete -c a3s -n '__a3s_at a3s power show' -l parameters -d 'show the parameters'
+complete -c a3s -n '__a3s_at a3s power show' -l system -d 'show the system prompt'
+complete -c a3s -n '__a3s_at a3s power show' -l template -d 'show the prompt template'
 
 # a3s power rm
 

@@ -88,4 +88,18 @@ export const MIGRATIONS: readonly Migration[] = [
       created_at TEXT NOT NULL
     )`,
   },
+  {
+    version: 4,
+    name: "power models",
+    // One row per model name (host/namespace/model:tag); the manifest itself lives in
+    // power/models/manifests/, Ollama's layout. `blobs` lists every digest it uses, for rm's dedupe.
+    up: `CREATE TABLE models (
+      name TEXT PRIMARY KEY,
+      digest TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      blobs TEXT NOT NULL,
+      details TEXT NOT NULL,
+      modified_at TEXT NOT NULL
+    )`,
+  },
 ];

@@ -26,6 +26,11 @@ export interface RegistryOptions {
   insecure?: boolean;
   credentials?: Credentials;
   timeoutMs?: number;
+  /**
+   * The scheme, when the caller knows it: the registry is then used without probing GET /v2/ first
+   * (some registries, Ollama's among them, serve models without answering /v2/ the way Docker's do).
+   */
+  scheme?: "https" | "http";
 }
 
 export interface FetchedManifest {
@@ -65,6 +70,7 @@ export class RegistryClient {
     this.insecure = options.insecure === true || isLoopbackRegistry(options.registry);
     this.credentials = options.credentials;
     this.timeoutMs = options.timeoutMs;
+    if (options.scheme !== undefined) this.origin = `${options.scheme}://${this.host}`;
   }
 
   /** GET /v2/: finds the scheme and proves the endpoint is a registry. */
@@ -161,6 +167,29 @@ export class RegistryClient {
       return this.getBlob(repository, digest, 0, signal);
     }
     await this.expectOk(response, `fetch blob ${digest}`);
+    return response;
+  }
+
+  /**
+   * Fetches bytes `start`..`end` (inclusive) of a blob with a Range request, for downloads split into
+   * parts. The caller checks `status`: 206 means the range was honoured, 200 that the whole blob came.
+   */
+  async getBlobRange(
+    repository: string,
+    digest: string,
+    start: number,
+    end: number,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
+    const response = await this.send(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
+      headers: { range: `bytes=${start}-${end}` },
+      ...(signal ? { signal } : {}),
+    });
+    if (response.status === 404) {
+      await response.body.dump();
+      throw new A3sError("not_found", `blob ${digest} not found in ${this.registry}/${repository}`);
+    }
+    await this.expectOk(response, `fetch blob ${digest} bytes ${start}-${end}`);
     return response;
   }
 
