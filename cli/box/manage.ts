@@ -28,16 +28,22 @@ import { collect } from "../options.ts";
 import type { Output } from "../output.ts";
 import { openBox } from "./open.ts";
 
-/** Runs `work` for each box, reporting failures as Docker does (one line each) and failing at the end. */
+/**
+ * Runs `work` for each box, reporting failures as Docker does (one line each) and failing at the end.
+ * Prints each returned line, or with --json the boxes it succeeded on as `[{"name": …}]`.
+ */
 async function forEachBox(
   out: Output,
   names: string[],
   work: (name: string) => Promise<string | undefined>,
+  json = true,
 ): Promise<void> {
   let failure: unknown;
+  const done: Array<{ name: string }> = [];
   for (const name of names) {
     try {
       const line = await work(name);
+      done.push({ name });
       if (line !== undefined && !out.json) out.line(line);
     } catch (err) {
       if (names.length === 1) throw err;
@@ -45,6 +51,7 @@ async function forEachBox(
       out.stderr.write(`error: ${(err as Error).message}\n`);
     }
   }
+  if (out.json && json) out.printJson(done);
   if (failure) throw failure;
 }
 
@@ -291,13 +298,18 @@ export function waitCommand(): Command {
     .action(async (names: string[], _flags, cmd: Command) => {
       const { out, box } = openBox(cmd);
       const results: Array<{ name: string; exitCode: number }> = [];
-      await forEachBox(out, names, async (name) => {
-        const record = box.boxes.resolve(name);
-        const done = await waitForExit(box, record.id);
-        const exitCode = done?.exitCode ?? 0;
-        results.push({ name, exitCode });
-        return String(exitCode);
-      });
+      await forEachBox(
+        out,
+        names,
+        async (name) => {
+          const record = box.boxes.resolve(name);
+          const done = await waitForExit(box, record.id);
+          const exitCode = done?.exitCode ?? 0;
+          results.push({ name, exitCode });
+          return String(exitCode);
+        },
+        false,
+      );
       if (out.json) out.printJson(results);
     });
 }

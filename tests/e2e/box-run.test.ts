@@ -175,7 +175,7 @@ describe("detached boxes", () => {
     >();
     expect(state?.State).toMatchObject({ Status: "exited", ExitCode: 0 });
     expectExit(await box(["exec", "web", "true"]), 4);
-    expect(expectExit(await box(["rm", "web"]), 0).stdout).toBe("web\n");
+    expect(expectExit(await box(["rm", "--json", "web"]), 0).json()).toEqual([{ name: "web" }]);
     expectExit(await box(["inspect", "web"]), 3);
   });
 
