@@ -223,7 +223,10 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
 
   // --rm: gone before the client hears the exit code, so a script's next command never sees it.
   const final = box.boxes.get(id);
-  if (final?.spec.autoRemove) await removeBox(box, final, true);
+  if (final?.spec.autoRemove) {
+    // The client must hear the exit code even when the clean-up fails; `box rm` can finish it later.
+    await removeBox(box, final, true).catch((err) => log.error(`--rm of box ${id} failed`, { error: err }));
+  }
   broadcast(Frame.exit, JSON.stringify(exit));
   await drain(clients);
   server.stop(true);
