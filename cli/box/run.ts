@@ -260,8 +260,10 @@ async function attach(
   }
   const rawTerminal = tty && interactive && process.stdin.isTTY;
   if (tty && process.stdout.isTTY) {
-    const resize = () =>
-      client.send(Frame.resize, JSON.stringify({ cols: process.stdout.columns, rows: process.stdout.rows }));
+    const resize = () => {
+      const { columns: cols, rows } = process.stdout;
+      if (cols > 0 && rows > 0) client.send(Frame.resize, JSON.stringify({ cols, rows }));
+    };
     resize();
     process.stdout.on("resize", resize);
   }

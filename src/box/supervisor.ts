@@ -78,7 +78,14 @@ export async function superviseBox(box: BoxContext, id: string, options: Supervi
         attached();
       },
       data(socket, chunk) {
-        socket.data.decoder.push(chunk, (type, payload) => onClientFrame(socket.data, type, payload));
+        socket.data.decoder.push(chunk, (type, payload) => {
+          // A malformed or ill-timed frame from one client must never take the box's supervisor down.
+          try {
+            onClientFrame(socket.data, type, payload);
+          } catch (err) {
+            log.warn(`ignored a client frame of type ${type}`, { error: err });
+          }
+        });
       },
       close(socket) {
         clients.delete(socket.data);

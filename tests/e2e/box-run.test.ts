@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxLayer, pushImage } from "../fixtures/images.ts";
 import { type Registry, startRegistry } from "../fixtures/registry.ts";
-import { a3s, ensureBuilt, expectExit, tempHome } from "./a3s.ts";
+import { a3s, BINARY, ensureBuilt, expectExit, tempHome } from "./a3s.ts";
 
 const PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 let registry: Registry;
@@ -61,6 +61,20 @@ describe("box run", () => {
     expect(
       expectExit(await box(["run", "--rm", "-t", image, "sh", "-c", "test -t 1 && echo tty"]), 0).stdout,
     ).toContain("tty");
+  });
+
+  test("-it from a real terminal, even one of unknown size (0×0)", async () => {
+    // script(1) gives a3s a pseudo-terminal, as a user's shell would, but without a window size.
+    const command = `${BINARY} box run --rm -it ${image} sh -c 'test -t 0 && echo tty-in; echo out; exit 4'`;
+    const child = Bun.spawn(["script", "-qec", command, "/dev/null"], {
+      env: { ...process.env, A3S_HOME: home },
+      stdin: new Blob([""]),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect(code).toBe(4);
+    expect(stdout.replaceAll("\r", "")).toContain("tty-in\nout\n");
   });
 
   test("-e wins over the image's env; env files are read", async () => {

@@ -139,7 +139,8 @@ function spawnProcess(command: string[], io: RunIo): RunningProcess {
       else stdin?.end();
     },
     resize(cols, rows) {
-      terminal?.resize(cols, rows);
+      // A terminal of unknown size (0×0, e.g. under `script` without a real terminal) keeps 80×24.
+      if (cols > 0 && rows > 0) terminal?.resize(cols, rows);
     },
   };
 }
