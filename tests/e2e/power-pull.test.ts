@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { humanBytes } from "../../cli/power/render-pull.ts";
+import { parameterCount, parseGgufHeader } from "../../src/power/gguf.ts";
 import { humanNumber, type ShowResponse } from "../../src/power/show.ts";
-import { LLAMA3_CHAT_TEMPLATE, readGgufMetadata, writeGguf } from "../fixtures/gguf.ts";
+import { LLAMA3_CHAT_TEMPLATE, writeGguf } from "../fixtures/gguf.ts";
 import { type BuiltModel, pushModel, registryBlobPath } from "../fixtures/models.ts";
 import { type Registry, startRegistry } from "../fixtures/registry.ts";
 import { a3s, BINARY, ensureBuilt, expectExit, type RunOptions, tempHome } from "./a3s.ts";
@@ -38,8 +39,7 @@ beforeAll(async () => {
     seed: 1,
     chatTemplate: LLAMA3_CHAT_TEMPLATE,
   });
-  const count = readGgufMetadata(gguf).tensors.reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
-  parameters = humanNumber(count);
+  parameters = humanNumber(parameterCount(parseGgufHeader(gguf)));
   tiny = await pushModel(registry, "library/tiny", "1", {
     gguf,
     template: TEMPLATE,
