@@ -61,33 +61,10 @@ function withCreateOptions(command: Command): Command {
     .option("--stop-timeout <seconds>", "seconds to wait before killing on stop");
 }
 
-interface ParsedRunFlags {
-  name?: string;
-  env: string[];
-  envFile: string[];
-  volume: string[];
-  publish: string[];
-  workdir?: string;
-  user?: string;
-  entrypoint?: string;
-  hostname?: string;
-  memory?: string;
-  cpus?: string;
-  pidsLimit?: string;
-  readOnly?: boolean;
-  network?: string;
-  runtime?: string;
-  isolation?: string;
-  label: string[];
-  pull: string;
-  restart: string;
-  rm?: boolean;
-  interactive?: boolean;
-  tty?: boolean;
-  stopSignal?: string;
-  stopTimeout?: string;
-  detach?: boolean;
-}
+/** What commander hands the action: RunOptions as flags, with switches optional and --pull unchecked. */
+type Switches = "readOnly" | "rm" | "interactive" | "tty";
+type ParsedRunFlags = Omit<RunOptions, "image" | "command" | "pull" | Switches> &
+  Partial<Pick<RunOptions, Switches>> & { pull: string; detach?: boolean };
 
 function toRunOptions(image: string, command: string[], flags: ParsedRunFlags): RunOptions {
   if (!["missing", "always", "never"].includes(flags.pull)) {

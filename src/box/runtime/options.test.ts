@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { A3sError } from "../../core/errors.ts";
+import { expectUsage } from "../../../tests/expect-error.ts";
 import {
   DEFAULT_PATH,
   mergeEnv,
@@ -19,19 +19,6 @@ import {
   parseVolume,
 } from "./options.ts";
 import { resolveInRoot } from "./users.ts";
-
-/** Asserts a usage error whose message contains `fragment` (the bad value). */
-function expectUsage(fn: () => unknown, fragment: string | RegExp): void {
-  let error: unknown;
-  try {
-    fn();
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(A3sError);
-  expect((error as A3sError).code).toBe("usage");
-  expect((error as A3sError).message).toMatch(fragment);
-}
 
 const tmp = (prefix: string) => realpathSync(mkdtempSync(join(tmpdir(), prefix)));
 

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { A3sError } from "../../core/errors.ts";
+import { expectUsage } from "../../../tests/expect-error.ts";
+import type { A3sError } from "../../core/errors.ts";
 import type { HostSystem } from "../host.ts";
 import { hostsFile, writeEtcFiles } from "./mounts.ts";
 import {
@@ -13,19 +14,6 @@ import {
 } from "./oci-cli.ts";
 import { defaultSeccomp } from "./seccomp.ts";
 import { buildSpec, DEFAULT_CAPABILITIES, resolveCommand, resolveWorkdir, type SpecInput } from "./spec.ts";
-
-/** Asserts a usage error whose message contains `fragment` (the bad value). */
-function expectUsage(fn: () => unknown, fragment: string | RegExp): void {
-  let error: unknown;
-  try {
-    fn();
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(A3sError);
-  expect((error as A3sError).code).toBe("usage");
-  expect((error as A3sError).message).toMatch(fragment);
-}
 
 const tmp = (prefix: string) => realpathSync(mkdtempSync(join(tmpdir(), prefix)));
 
