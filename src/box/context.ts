@@ -1,21 +1,15 @@
 /**
- * What box operations need, opened once per command: configuration, the database and the stores.
+ * What box operations need, opened once per command: the core context and the box stores.
  */
-import type { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { type Config, loadConfig } from "../core/config.ts";
-import { openDatabase } from "../core/db.ts";
+import { type CoreContext, openCoreContext } from "../core/context.ts";
 import type { Paths } from "../core/paths.ts";
 import { BoxStore } from "./boxes.ts";
 import { BlobStore } from "./oci/blobs.ts";
 import { ImageStore } from "./oci/images.ts";
 import { LayerCache } from "./oci/layers.ts";
 
-export interface BoxContext {
-  paths: Paths;
-  env: NodeJS.ProcessEnv;
-  config: Config;
-  db: Database;
+export interface BoxContext extends CoreContext {
   blobs: BlobStore;
   images: ImageStore;
   layers: LayerCache;
@@ -23,16 +17,12 @@ export interface BoxContext {
 }
 
 export function openBoxContext(paths: Paths, env: NodeJS.ProcessEnv): BoxContext {
-  const config = loadConfig(paths.config, env).config;
-  const db = openDatabase(paths.db);
+  const core = openCoreContext(paths, env);
   return {
-    paths,
-    env,
-    config,
-    db,
+    ...core,
     blobs: new BlobStore(paths.blobs, join(paths.images, "ingest")),
-    images: new ImageStore(db),
+    images: new ImageStore(core.db),
     layers: new LayerCache(paths.layers),
-    boxes: new BoxStore(db),
+    boxes: new BoxStore(core.db),
   };
 }

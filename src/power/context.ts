@@ -1,33 +1,23 @@
 /**
- * What power operations need, opened once per command: configuration, the database, the model store
- * and the registry that names without a host resolve to.
+ * What power operations need, opened once per command: the core context, the model store and the
+ * registry that names without a host resolve to.
  */
-import type { Database } from "bun:sqlite";
-import { type Config, loadConfig } from "../core/config.ts";
-import { openDatabase } from "../core/db.ts";
+import { type CoreContext, openCoreContext } from "../core/context.ts";
 import type { Paths } from "../core/paths.ts";
 import { parseRegistry, type RegistryEndpoint } from "./name.ts";
 import { ModelStore } from "./store.ts";
 
-export interface PowerContext {
-  paths: Paths;
-  env: NodeJS.ProcessEnv;
-  config: Config;
-  db: Database;
+export interface PowerContext extends CoreContext {
   store: ModelStore;
   /** power.registry: the default host of model names, and how to reach it. */
   registry: RegistryEndpoint;
 }
 
 export function openPowerContext(paths: Paths, env: NodeJS.ProcessEnv): PowerContext {
-  const config = loadConfig(paths.config, env).config;
-  const db = openDatabase(paths.db);
+  const core = openCoreContext(paths, env);
   return {
-    paths,
-    env,
-    config,
-    db,
-    store: new ModelStore(paths.models, db),
-    registry: parseRegistry(config.power.registry),
+    ...core,
+    store: new ModelStore(paths.models, core.db),
+    registry: parseRegistry(core.config.power.registry),
   };
 }
