@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expectA3sError } from "../../tests/expect-error.ts";
 import { writeGguf } from "../../tests/fixtures/gguf.ts";
 import { type BuiltModel, buildModel } from "../../tests/fixtures/models.ts";
 import { pathsFor } from "../core/paths.ts";
@@ -89,4 +90,13 @@ describe("model store", () => {
     expect(() => power.store.save(parseModelName("tiny"), model.manifestBytes, DETAILS)).toThrow(/missing/);
     expect(power.store.list()).toEqual([]);
   });
+});
+
+test("a blob deleted behind the store's back is a not-found error naming it, not a crash", () => {
+  const power = newPower();
+  const bytes = new TextEncoder().encode("{{ .Prompt }}");
+  const digest = `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
+  power.store.putBlob(digest, bytes);
+  rmSync(power.store.blobPath(digest));
+  expectA3sError(() => power.store.readBlob(digest), "not_found", digest);
 });

@@ -77,7 +77,14 @@ export class ModelStore {
   }
 
   readBlob(digest: string): Uint8Array {
-    return readFileSync(this.blobPath(digest));
+    try {
+      return readFileSync(this.blobPath(digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      throw new A3sError("not_found", `blob ${digest} of this model is missing from the store`, {
+        hint: "pull the model again",
+      });
+    }
   }
 
   /** Small blobs (configs, templates) that arrived in memory: checked, then stored once. */
