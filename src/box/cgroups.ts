@@ -4,9 +4,10 @@
  * is read from the hierarchy that holds it. The root is injectable so tests can use fixture trees.
  * Only cgroupfs-style paths ("/a3s/<id>") are understood, not systemd's "slice:prefix:name".
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { A3sError } from "../core/errors.ts";
+import { isDirectory, readTextIfPresent } from "../core/fs.ts";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 
@@ -70,22 +71,6 @@ function relative(cgroupsPath: string): string {
   return parts.join("/");
 }
 
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 /** Where one controller keeps a cgroup's files, or undefined when that cgroup is not there. */
 class Locator {
   readonly layout: CgroupLayout;
@@ -98,14 +83,15 @@ class Locator {
   ) {
     this.layout = cgroupLayout(root);
     this.v2Root = this.layout === "v2" ? root : join(root, "unified");
-    const listed = this.layout === "v1" ? "" : (readText(join(this.v2Root, "cgroup.controllers")) ?? "");
+    const listed =
+      this.layout === "v1" ? "" : (readTextIfPresent(join(this.v2Root, "cgroup.controllers")) ?? "");
     this.v2Controllers = new Set(listed.split(/\s+/).filter(Boolean));
   }
 
   unified(): Place | undefined {
     if (this.layout === "v1") return undefined;
     const dir = join(this.v2Root, this.path);
-    return isDir(dir) ? { dir, version: 2 } : undefined;
+    return isDirectory(dir) ? { dir, version: 2 } : undefined;
   }
 
   find(controller: Controller): Place | undefined {
@@ -116,7 +102,7 @@ class Locator {
     }
     for (const name of V1_DIRS[controller]) {
       const dir = join(this.root, name, this.path);
-      if (isDir(dir)) return { dir, version: 1 };
+      if (isDirectory(dir)) return { dir, version: 1 };
     }
     return undefined;
   }
@@ -124,7 +110,7 @@ class Locator {
 
 /** A counter file: a decimal number; undefined when missing or unreadable. */
 function readNumber(dir: string, file: string): number | undefined {
-  const text = readText(join(dir, file))?.trim();
+  const text = readTextIfPresent(join(dir, file))?.trim();
   if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
   return Number(text);
 }
@@ -152,7 +138,7 @@ function readMemory(place: Place | undefined): CgroupStats["memory"] {
   const limit = readLimit(place.dir, v1 ? "memory.limit_in_bytes" : "memory.max");
   const maxUsage = readNumber(place.dir, v1 ? "memory.max_usage_in_bytes" : "memory.peak");
   // Docker's CLI subtracts the inactive page cache, which the kernel reclaims first.
-  const stat = parseKeyValues(readText(join(place.dir, "memory.stat")) ?? "");
+  const stat = parseKeyValues(readTextIfPresent(join(place.dir, "memory.stat")) ?? "");
   const inactive = stat.get(v1 ? "total_inactive_file" : "inactive_file") ?? 0;
   const memory: CgroupStats["memory"] = {
     usage: inactive < rawUsage ? rawUsage - inactive : rawUsage,
@@ -167,7 +153,7 @@ function readCpu(usage: Place | undefined, limits: Place | undefined): CgroupSta
   const cpu: CgroupStats["cpu"] = { usageNanos: 0 };
   if (usage?.version === 1) cpu.usageNanos = readNumber(usage.dir, "cpuacct.usage") ?? 0;
   if (usage?.version === 2) {
-    const stat = parseKeyValues(readText(join(usage.dir, "cpu.stat")) ?? "");
+    const stat = parseKeyValues(readTextIfPresent(join(usage.dir, "cpu.stat")) ?? "");
     cpu.usageNanos = (stat.get("usage_usec") ?? 0) * 1000;
   }
   if (limits?.version === 1) {
@@ -178,7 +164,7 @@ function readCpu(usage: Place | undefined, limits: Place | undefined): CgroupSta
   }
   if (limits?.version === 2) {
     // cpu.max: "<quota|max> <period>"
-    const [quota, period] = (readText(join(limits.dir, "cpu.max")) ?? "").trim().split(/\s+/);
+    const [quota, period] = (readTextIfPresent(join(limits.dir, "cpu.max")) ?? "").trim().split(/\s+/);
     if (quota !== undefined && /^\d+$/.test(quota)) cpu.quota = Number(quota);
     if (period !== undefined && /^\d+$/.test(period)) cpu.period = Number(period);
   }
@@ -237,7 +223,7 @@ export function listProcesses(cgroupsPath: string, root: string = CGROUP_ROOT): 
   if (place === undefined) throw missing(cgroupsPath, root);
   const pids = new Set<number>();
   const walk = (dir: string): void => {
-    for (const line of (readText(join(dir, "cgroup.procs")) ?? "").split("\n")) {
+    for (const line of (readTextIfPresent(join(dir, "cgroup.procs")) ?? "").split("\n")) {
       if (/^\d+$/.test(line.trim())) pids.add(Number(line));
     }
     let children: string[] = [];
@@ -335,15 +321,15 @@ export function describeProcesses(pids: readonly number[], options: DescribeOpti
   const proc = options.proc ?? "/proc";
   const hertz = options.hertz ?? 100;
   const now = options.now ?? new Date();
-  const users = parsePasswd(readText(options.passwd ?? "/etc/passwd") ?? "");
-  const uptime = Number.parseFloat(readText(join(proc, "uptime")) ?? "0");
-  const bootTime = Number(/^btime (\d+)$/m.exec(readText(join(proc, "stat")) ?? "")?.[1] ?? 0);
+  const users = parsePasswd(readTextIfPresent(options.passwd ?? "/etc/passwd") ?? "");
+  const uptime = Number.parseFloat(readTextIfPresent(join(proc, "uptime")) ?? "0");
+  const bootTime = Number(/^btime (\d+)$/m.exec(readTextIfPresent(join(proc, "stat")) ?? "")?.[1] ?? 0);
   const rows: ProcessRow[] = [];
   for (const pid of pids) {
     const dir = join(proc, String(pid));
-    const stat = parseProcStat(readText(join(dir, "stat")) ?? "");
-    const status = readText(join(dir, "status"));
-    const cmdline = readText(join(dir, "cmdline"));
+    const stat = parseProcStat(readTextIfPresent(join(dir, "stat")) ?? "");
+    const status = readTextIfPresent(join(dir, "status"));
+    const cmdline = readTextIfPresent(join(dir, "cmdline"));
     if (stat === undefined || status === undefined || cmdline === undefined) continue;
     const field = (n: number) => Number(stat.fields[n - 3] ?? 0); // n as numbered in proc(5)
     const uid = Number(/^Uid:\s+\d+\s+(\d+)/m.exec(status)?.[1] ?? -1);

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expectA3sErrorAsync } from "../../tests/expect-error.ts";
 import { writeGguf } from "../../tests/fixtures/gguf.ts";
 import { type BuiltModel, pushModel, registryBlobPath } from "../../tests/fixtures/models.ts";
 import { type Registry, startRegistry } from "../../tests/fixtures/registry.ts";
-import { A3sError } from "../core/errors.ts";
 import { pathsFor } from "../core/paths.ts";
 import { openPowerContext, type PowerContext } from "./context.ts";
 import { partialPath } from "./download.ts";
@@ -102,18 +102,6 @@ function startProxy(behaviour: ProxyBehaviour = {}): Proxy {
     },
   });
   return { host: `127.0.0.1:${server.port}`, requests, stop: () => server.stop(true) };
-}
-
-async function expectError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<A3sError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(A3sError);
-    expect((err as A3sError).code).toBe(code as A3sError["code"]);
-    if (message) expect((err as A3sError).message).toMatch(message);
-    return err as A3sError;
-  }
-  throw new Error(`expected a ${code} error`);
 }
 
 function blobFiles(power: PowerContext): string[] {
@@ -230,7 +218,7 @@ describe("power pull", () => {
     try {
       for (const parallel of [undefined, PARALLEL]) {
         const power = newPower();
-        await expectError(
+        await expectA3sErrorAsync(
           pullModel(power, { name: "corrupt:1", ...(parallel ? { parallel } : {}) }),
           "integrity",
           /failed verification/,
@@ -266,7 +254,7 @@ describe("power pull", () => {
     const power = newPower(stalled.host);
     const controller = new AbortController();
     try {
-      await expectError(
+      await expectA3sErrorAsync(
         pullModel(power, {
           name: "tiny:1",
           parallel: PARALLEL,
@@ -317,8 +305,12 @@ describe("power pull", () => {
 
   test("unknown models are not-found errors", async () => {
     const power = newPower();
-    await expectError(pullModel(power, { name: "tiny:nope" }), "not_found", /model 'tiny:nope' not found/);
-    await expectError(pullModel(power, { name: "no/such" }), "not_found");
-    await expectError(pullModel(power, { name: "bad name" }), "usage");
+    await expectA3sErrorAsync(
+      pullModel(power, { name: "tiny:nope" }),
+      "not_found",
+      /model 'tiny:nope' not found/,
+    );
+    await expectA3sErrorAsync(pullModel(power, { name: "no/such" }), "not_found");
+    await expectA3sErrorAsync(pullModel(power, { name: "bad name" }), "usage");
   });
 });

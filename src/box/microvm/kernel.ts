@@ -18,7 +18,6 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
-  readFileSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -32,6 +31,7 @@ import { createInterface } from "node:readline";
 import fragmentText from "../../../native/kernel/a3s.config" with { type: "text" };
 import buildScriptText from "../../../native/kernel/build.sh" with { type: "text" };
 import { A3sError } from "../../core/errors.ts";
+import { isFile, readTextIfPresent } from "../../core/fs.ts";
 import type { Paths } from "../../core/paths.ts";
 
 /** native/kernel/a3s.config, embedded. */
@@ -83,7 +83,7 @@ export function kernelSourceIdentity(source: string): string | undefined {
     return undefined;
   }
   if (stats.isDirectory()) {
-    const makefile = readText(join(source, "Makefile")) ?? "";
+    const makefile = readTextIfPresent(join(source, "Makefile")) ?? "";
     const field = (name: string) =>
       new RegExp(`^${name}[ \\t]*=[ \\t]*(\\S*)`, "m").exec(makefile)?.[1] ?? "";
     const version = `${field("VERSION")}.${field("PATCHLEVEL")}.${field("SUBLEVEL")}${field("EXTRAVERSION")}`;
@@ -142,7 +142,7 @@ function newestBuildOf(paths: Paths, fragment: string): string | undefined {
   for (const name of listDir(paths.kernel)) {
     if (name.startsWith(".")) continue;
     const path = join(paths.kernel, name, KERNEL_FILE);
-    const built = readText(join(paths.kernel, name, FRAGMENT_FILE));
+    const built = readTextIfPresent(join(paths.kernel, name, FRAGMENT_FILE));
     if (!isFile(path) || built === undefined || !sameSettings(built, fragment)) continue;
     const mtime = statSync(path).mtimeMs;
     if (best === undefined || mtime > best.mtime) best = { path, mtime };
@@ -281,7 +281,7 @@ function tryLock(lock: string): boolean {
 }
 
 function lockHolder(lock: string): number | undefined {
-  const pid = Number.parseInt(readText(lock) ?? "", 10);
+  const pid = Number.parseInt(readTextIfPresent(lock) ?? "", 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
@@ -327,22 +327,6 @@ function signalNumber(signal: NodeJS.Signals | null): number {
 
 // ---------------------------------------------------------------------------------------------
 // Small file helpers
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
 
 function listDir(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];

@@ -16,6 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expectA3sErrorAsync } from "../../../tests/expect-error.ts";
 import {
   busyboxLayer,
   multiLayerWithWhiteouts,
@@ -24,7 +25,6 @@ import {
 } from "../../../tests/fixtures/images.ts";
 import { type Registry, startRegistry } from "../../../tests/fixtures/registry.ts";
 import { dir, file, symlink, tarArchive } from "../../../tests/fixtures/tar-builder.ts";
-import { A3sError } from "../../core/errors.ts";
 import { pathsFor } from "../../core/paths.ts";
 import { type BoxContext, openBoxContext } from "../context.ts";
 import { importRootfs, loadImages, parseChanges, saveImages } from "./archive.ts";
@@ -43,18 +43,6 @@ function newBox(): BoxContext {
   const home = mkdtempSync(join(scratch, "home-"));
   writeFileSync(join(home, "config.json"), "{}");
   return openBoxContext(pathsFor(home), {});
-}
-
-async function expectError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<A3sError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(A3sError);
-    expect((err as A3sError).code).toBe(code as A3sError["code"]);
-    if (message) expect((err as A3sError).message).toMatch(message);
-    return err as A3sError;
-  }
-  throw new Error(`expected a ${code} error`);
 }
 
 function run(cmd: string[]): { code: number; stdout: string; stderr: string } {
@@ -192,7 +180,7 @@ describe("save", () => {
 
   test("unknown images fail before any file is written", async () => {
     const output = join(scratch, "never.tar");
-    await expectError(saveImages(source, [busyboxRef, "nope:1"], output), "not_found", /nope:1/);
+    await expectA3sErrorAsync(saveImages(source, [busyboxRef, "nope:1"], output), "not_found", /nope:1/);
     expect(existsSync(output)).toBe(false);
     expect(readdirSync(scratch).filter((name) => name.includes("never"))).toEqual([]);
   });
@@ -348,7 +336,7 @@ describe("load", () => {
       const path = join(scratch, `hostile-${cases.findIndex((c) => c[0] === name)}.tar`);
       writeFileSync(path, bytes);
       const box = newBox();
-      const err = await expectError(loadImages(box, path), "integrity");
+      const err = await expectA3sErrorAsync(loadImages(box, path), "integrity");
       expect(`${name}: ${err.message}`).toMatch(message);
       nothingRecorded(box);
     }
@@ -364,7 +352,7 @@ describe("load", () => {
     };
     const corruptLayer = repack(archive, (root) => flip(join(root, "blobs/sha256", layerHex)), ["."]);
     const box = newBox();
-    await expectError(loadImages(box, corruptLayer), "integrity", /corrupt/);
+    await expectA3sErrorAsync(loadImages(box, corruptLayer), "integrity", /corrupt/);
     nothingRecorded(box);
     expect(readdirSync(join(box.paths.images, "ingest"))).toEqual([]);
 
@@ -379,15 +367,15 @@ describe("load", () => {
       ["manifest.json", "blobs"],
     );
     const other = newBox();
-    await expectError(loadImages(other, corruptConfig), "integrity", /corrupt/);
+    await expectA3sErrorAsync(loadImages(other, corruptConfig), "integrity", /corrupt/);
     nothingRecorded(other);
   });
 
   test("not an archive", async () => {
     const path = join(scratch, "empty.tar");
     writeFileSync(path, tarArchive([file("hello.txt", "hi")]));
-    await expectError(loadImages(newBox(), path), "usage", /neither index.json nor manifest.json/);
-    await expectError(loadImages(newBox(), join(scratch, "missing.tar")), "not_found");
+    await expectA3sErrorAsync(loadImages(newBox(), path), "usage", /neither index.json nor manifest.json/);
+    await expectA3sErrorAsync(loadImages(newBox(), join(scratch, "missing.tar")), "not_found");
   });
 });
 
@@ -455,14 +443,14 @@ describe("import", () => {
     const box = newBox();
     const tarball = join(scratch, "busybox.tar");
     writeFileSync(tarball, busyboxLayer("none").blob);
-    await expectError(importRootfs(box, tarball, "x", { changes: ["EXPOSE 80"] }), "usage", /EXPOSE/);
-    await expectError(importRootfs(box, tarball, `x@sha256:${"a".repeat(64)}`), "usage", /digest/);
+    await expectA3sErrorAsync(importRootfs(box, tarball, "x", { changes: ["EXPOSE 80"] }), "usage", /EXPOSE/);
+    await expectA3sErrorAsync(importRootfs(box, tarball, `x@sha256:${"a".repeat(64)}`), "usage", /digest/);
     const xz = join(scratch, "rootfs.tar.xz");
     writeFileSync(xz, new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2, 3]));
-    await expectError(importRootfs(box, xz), "usage", /xz/);
+    await expectA3sErrorAsync(importRootfs(box, xz), "usage", /xz/);
     const truncated = join(scratch, "truncated.tar.gz");
     writeFileSync(truncated, busyboxLayer("gzip").blob.subarray(0, 5000));
-    await expectError(importRootfs(box, truncated), "integrity");
+    await expectA3sErrorAsync(importRootfs(box, truncated), "integrity");
     nothingRecorded(box);
   });
 

@@ -6,6 +6,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, statSync, w
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expectA3sErrorAsync } from "../../../tests/expect-error.ts";
 import {
   busyboxLayer,
   hostPlatform,
@@ -14,7 +15,6 @@ import {
   pushIndex,
 } from "../../../tests/fixtures/images.ts";
 import { type Registry, startRegistry } from "../../../tests/fixtures/registry.ts";
-import { A3sError } from "../../core/errors.ts";
 import { pathsFor } from "../../core/paths.ts";
 import { type BoxContext, openBoxContext } from "../context.ts";
 import { login } from "./login.ts";
@@ -34,18 +34,6 @@ function newBox(config: Record<string, unknown> = {}): BoxContext {
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, "config.json"), JSON.stringify(config));
   return openBoxContext(pathsFor(home), {});
-}
-
-async function expectError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<A3sError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(A3sError);
-    expect((err as A3sError).code).toBe(code as A3sError["code"]);
-    if (message) expect((err as A3sError).message).toMatch(message);
-    return err as A3sError;
-  }
-  throw new Error(`expected a ${code} error`);
 }
 
 describe("pull", () => {
@@ -131,7 +119,7 @@ describe("pull", () => {
     expect(other.image.id).toBe(arm.configDigest);
     expect(other.image.config.config?.Env).toEqual(["ARCH=arm64"]);
 
-    const missing = await expectError(
+    const missing = await expectA3sErrorAsync(
       pullImage(box, {
         reference: `${registry.host}/test/multi`,
         platform: { os: "linux", architecture: "s390x" },
@@ -168,7 +156,7 @@ describe("pull", () => {
     flip();
     try {
       const box = newBox();
-      await expectError(
+      await expectA3sErrorAsync(
         pullImage(box, { reference: `${registry.host}/test/corrupt:1` }),
         "integrity",
         /failed verification/,
@@ -256,13 +244,13 @@ describe("pull", () => {
 
   test("unknown tags and repositories are not-found errors", async () => {
     const box = newBox();
-    await expectError(
+    await expectA3sErrorAsync(
       pullImage(box, { reference: `${registry.host}/test/busybox:nope` }),
       "not_found",
       /nope/,
     );
-    await expectError(pullImage(box, { reference: `${registry.host}/no/such` }), "not_found");
-    await expectError(pullImage(box, { reference: "UPPER" }), "usage", /lowercase/);
+    await expectA3sErrorAsync(pullImage(box, { reference: `${registry.host}/no/such` }), "not_found");
+    await expectA3sErrorAsync(pullImage(box, { reference: "UPPER" }), "usage", /lowercase/);
   });
 
   test("rmi deletes blobs and layers no other image shares", async () => {
@@ -299,7 +287,7 @@ describe("pull with token auth", () => {
   });
 
   test("anonymous pull is refused with a login hint", async () => {
-    const err = await expectError(
+    const err = await expectA3sErrorAsync(
       pullImage(newBox(), { reference: `${secured.host}/private/app:1` }),
       "permission",
     );
@@ -308,7 +296,7 @@ describe("pull with token auth", () => {
 
   test("login verifies credentials; wrong ones are refused and not saved", async () => {
     const box = newBox();
-    await expectError(login(box.paths, secured.host, "alice", "wrong", true), "permission");
+    await expectA3sErrorAsync(login(box.paths, secured.host, "alice", "wrong", true), "permission");
     expect(existsSync(box.paths.auth)).toBe(false);
     await login(box.paths, secured.host, "alice", "s3cret", true);
     expect(statSync(box.paths.auth).mode & 0o777).toBe(0o600);
