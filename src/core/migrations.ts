@@ -102,4 +102,23 @@ export const MIGRATIONS: readonly Migration[] = [
       modified_at TEXT NOT NULL
     )`,
   },
+  {
+    version: 5,
+    name: "power usage",
+    // One row per served request, for `power usage` and its cost table. Durations in nanoseconds,
+    // as Ollama reports them.
+    up: (db) => {
+      db.run(`CREATE TABLE power_usage (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        model TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        duration_ns INTEGER NOT NULL,
+        status INTEGER NOT NULL
+      )`);
+      db.run("CREATE INDEX power_usage_at ON power_usage (at)");
+    },
+  },
 ];
