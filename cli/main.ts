@@ -111,7 +111,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   }
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.env.TEST_BINDING_CP === "true" && process.send) {
+  // node-llama-cpp's binary self-test forked this executable (see src/power/engine/binding-test.ts).
+  const { runBindingSelfTest } = await import("../src/power/engine/binding-test.ts");
+  await runBindingSelfTest();
+} else if (import.meta.main) {
   const code = await main();
   // Keep-alive sockets and timers of library code must not hold the process open after the command.
   process.exit(code);

@@ -5,13 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { BunPlugin } from "bun";
 import { create as createTar } from "tar";
 import pkg from "../package.json" with { type: "json" };
 import { findKernel } from "../src/box/microvm/kernel.ts";
 import { pathsFor, resolveHome } from "../src/core/paths.ts";
 import { buildInit } from "./build-init.ts";
+import { copyLlamaAssets, llamaAssetsPlugin, llamaPlatformPackage } from "./lib/llama-assets.ts";
 import { writeZip } from "./lib/zip.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -57,25 +58,37 @@ function gitCommit(): string {
   return dirty.stdout.toString().trim() === "" ? sha : `${sha}-dirty`;
 }
 
-async function compile(target: Bun.Build.CompileTarget, outfile: string, commit: string): Promise<void> {
+async function compile(target: Target, outfile: string, commit: string): Promise<void> {
+  const llamaPackage = llamaPlatformPackage(target.os, target.arch);
   const result = await Bun.build({
     entrypoints: [join(ROOT, "cli/main.ts")],
-    compile: { target, outfile, autoloadDotenv: false, autoloadBunfig: false },
+    compile: { target: target.bun, outfile, autoloadDotenv: false, autoloadBunfig: false },
     bytecode: true,
     format: "esm",
     minify: true,
-    define: { A3S_VERSION: JSON.stringify(pkg.version), A3S_COMMIT: JSON.stringify(commit) },
-    plugins: [stubDevtools],
+    define: {
+      A3S_VERSION: JSON.stringify(pkg.version),
+      A3S_COMMIT: JSON.stringify(commit),
+      A3S_LLAMA_BUNDLED: "true",
+    },
+    plugins: [stubDevtools, llamaAssetsPlugin(llamaPackage)],
   });
   if (!result.success) {
     for (const message of result.logs) console.error(message);
-    throw new Error(`build for ${target} failed`);
+    throw new Error(`build for ${target.bun} failed`);
+  }
+  const share = join(dirname(outfile), "share", "a3s");
+  if (llamaPackage) {
+    copyLlamaAssets(join(share, "node-llama-cpp"), llamaPackage);
+  } else {
+    console.error(`note: ${target.bun} ships without llama.cpp binaries (none installed for it here)`);
   }
 }
 
-function hostTarget(): Bun.Build.CompileTarget {
+function hostTarget(): Target {
   const arch = process.arch === "arm64" ? "arm64" : "x64";
-  return `bun-${process.platform}-${arch}` as Bun.Build.CompileTarget;
+  const os = process.platform === "win32" ? "windows" : (process.platform as Target["os"]);
+  return { bun: `bun-${os}-${arch}` as Bun.Build.CompileTarget, os, arch };
 }
 
 /**
@@ -108,7 +121,7 @@ async function buildRelease(commit: string): Promise<void> {
     rmSync(join(DIST, target.bun), { recursive: true, force: true });
     mkdirSync(stage, { recursive: true });
     const binary = target.os === "windows" ? "a3s.exe" : "a3s";
-    await compile(target.bun, join(stage, binary), commit);
+    await compile(target, join(stage, binary), commit);
     cpSync(join(ROOT, "completions"), join(stage, "completions"), { recursive: true });
     await addMicrovmAssets(target, join(stage, "share", "a3s"));
     const archive = target.os === "windows" ? `${name}.zip` : `${name}.tar.gz`;

@@ -7,8 +7,9 @@ import { A3sError } from "../../src/core/errors.ts";
 import { displayName, parseModelName } from "../../src/power/name.ts";
 import { pullModel } from "../../src/power/pull.ts";
 import { showModel } from "../../src/power/show.ts";
-import type { ModelRecord } from "../../src/power/store.ts";
+import { tagsEntry } from "../../src/power/tags.ts";
 import { timeAgo } from "../format.ts";
+import { formatColumns } from "./columns.ts";
 import { openPower } from "./open.ts";
 import { humanBytes, pullRenderer } from "./render-pull.ts";
 import { formatShow } from "./render-show.ts";
@@ -39,30 +40,6 @@ export function pullCommand(): Command {
         renderer.done();
       }
     });
-}
-
-/** One entry of /api/tags. */
-function tagsEntry(record: ModelRecord, defaultHost: string) {
-  const name = displayName(record.name, defaultHost);
-  return {
-    name,
-    model: name,
-    modified_at: record.modifiedAt,
-    size: record.size,
-    digest: record.digest.replace(/^sha256:/, ""),
-    details: record.details,
-  };
-}
-
-/** Rows aligned four spaces apart, as Ollama's tables are. */
-function formatColumns(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("    "),
-    )
-    .map((line) => `${line.trimEnd()}\n`)
-    .join("");
 }
 
 export function listCommand(): Command {

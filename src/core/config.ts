@@ -31,8 +31,19 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       registry: z.string().default("registry.ollama.ai"),
       host: z.string().default("127.0.0.1:11434"),
+      /** llama.cpp threads; unset means the physical core count. */
       threads: z.number().int().min(1).optional(),
+      /** How long a model stays loaded after a request (Ollama's OLLAMA_KEEP_ALIVE). */
       keepAlive: z.string().default("5m"),
+      maxLoadedModels: z.number().int().min(1).default(3),
+      /** Requests waiting beyond those being served before new ones get 503. */
+      maxQueue: z.number().int().min(1).default(512),
+      /** Requests one loaded model decodes together (context sequences). */
+      parallel: z.number().int().min(1).max(64).default(2),
+      /** Prices per million tokens, for `power usage`: {"llama3.2:3b": {"input": 0.1, "output": 0.2}}. */
+      prices: z
+        .record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) }))
+        .default({}),
     })
     .prefault({}),
   code: z
@@ -80,7 +91,17 @@ export const ENV_OVERRIDES = [
     key: "power.registry",
     description: "model registry host (Ollama's by default)",
   },
+  // Ollama's variables first, so the A3S_ one wins when both are set.
+  { env: "OLLAMA_HOST", key: "power.host", description: "address power serve listens on (Ollama's)" },
   { env: "A3S_POWER_HOST", key: "power.host", description: "address power serve listens on" },
+  { env: "OLLAMA_KEEP_ALIVE", key: "power.keepAlive", description: "default keep_alive of loaded models" },
+  {
+    env: "OLLAMA_MAX_LOADED_MODELS",
+    key: "power.maxLoadedModels",
+    description: "models kept loaded at once",
+  },
+  { env: "OLLAMA_NUM_PARALLEL", key: "power.parallel", description: "requests one model serves at once" },
+  { env: "OLLAMA_MAX_QUEUE", key: "power.maxQueue", description: "waiting requests before 503" },
   { env: "A3S_CODE_MODEL", key: "code.model", description: "default model as provider/model" },
   { env: "A3S_SEARCH_ENGINES", key: "search.engines", description: "comma-separated default engines" },
   { env: "A3S_LOG_LEVEL", key: "log.level", description: "debug, info, warn or error" },

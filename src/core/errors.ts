@@ -14,6 +14,8 @@ export const EXIT_CODES = {
   permission: 7,
   runtime: 8,
   unimplemented: 9,
+  /** A server's request queue is full (HTTP 503); retrying later helps. */
+  busy: 10,
   interrupted: 130,
 } as const;
 

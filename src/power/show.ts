@@ -137,7 +137,7 @@ export function modelInfo(header: GgufHeader, verbose: boolean): Record<string, 
 }
 
 /** The params layer's JSON: `{"stop": ["<|eot_id|>"], "temperature": 0.6}`. */
-function readParams(store: ModelStore, manifest: OllamaManifest): Record<string, unknown> {
+export function readParams(store: ModelStore, manifest: OllamaManifest): Record<string, unknown> {
   const layer = layersOf(manifest, "params")[0];
   if (!layer) return {};
   try {
@@ -176,7 +176,7 @@ function quote(text: string): string {
   return text;
 }
 
-function textLayers(
+export function textLayers(
   store: ModelStore,
   manifest: OllamaManifest,
   kind: "template" | "system" | "license",
@@ -184,7 +184,7 @@ function textLayers(
   return layersOf(manifest, kind).map((layer) => new TextDecoder().decode(store.readBlob(layer.digest)));
 }
 
-function capabilities(manifest: OllamaManifest, template: string, header: GgufHeader | undefined): string[] {
+export function capabilities(manifest: OllamaManifest, template: string, header: GgufHeader | undefined): string[] {
   const architecture = header?.metadata.get("general.architecture");
   const embedding = header?.metadata.has(`${architecture}.pooling_type`) === true;
   const result = [embedding ? "embedding" : "completion"];

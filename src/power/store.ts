@@ -6,7 +6,16 @@
  */
 import type { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { A3sError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
@@ -93,6 +102,34 @@ export class ModelStore {
     if (actual !== digest)
       throw new A3sError("integrity", `digest mismatch: expected ${digest}, got ${actual}`);
     if (!this.hasBlob(digest)) writeFileAtomic(this.blobPath(digest), bytes);
+  }
+
+  /**
+   * A blob arriving as a stream (POST /api/blobs): written to a temporary file while hashed, kept
+   * only when the digest matches, so a truncated or wrong upload leaves nothing behind.
+   */
+  async putBlobStream(digest: string, body: ReadableStream<Uint8Array> | null): Promise<void> {
+    const target = this.blobPath(digest);
+    const temp = `${target}.upload-${process.pid}-${Date.now()}`;
+    mkdirSync(dirname(target), { recursive: true });
+    const hash = createHash("sha256");
+    const file = Bun.file(temp).writer();
+    try {
+      if (body) {
+        for await (const chunk of body) {
+          hash.update(chunk);
+          file.write(chunk);
+        }
+      }
+      await file.end();
+      const actual = `sha256:${hash.digest("hex")}`;
+      if (actual !== digest) {
+        throw new A3sError("integrity", `digest mismatch: expected ${digest}, got ${actual}`);
+      }
+      renameSync(temp, target);
+    } finally {
+      rmSync(temp, { force: true });
+    }
   }
 
   removeBlob(digest: string): void {
