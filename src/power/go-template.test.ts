@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { expectUsage } from "../../tests/expect-error.ts";
 import { parseGoTemplate } from "./go-template.ts";
-import { executeGoTemplate, formatValue, goJson } from "./go-template-exec.ts";
+import { executeGoTemplate } from "./go-template-exec.ts";
+import { formatValue, goJson } from "./go-template-values.ts";
 
 function render(src: string, data: unknown = new Map()): string {
   return executeGoTemplate(src, parseGoTemplate(src), data);

@@ -7,7 +7,8 @@
  */
 
 import { type Arg, type Pipe, parseGoTemplate, type TemplateNode } from "./go-template.ts";
-import { executeGoTemplate, GO_JSON, GO_STRING, goJson } from "./go-template-exec.ts";
+import { executeGoTemplate } from "./go-template-exec.ts";
+import { GO_JSON, GO_STRING, goJson } from "./go-template-values.ts";
 
 /** A message as Ollama's /api/chat takes it. */
 export interface ChatMessage {
