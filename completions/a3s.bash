@@ -87,11 +87,8 @@ _a3s_spec() {
     'a3s power list' | \
     'a3s power rm' | \
     'a3s power cp' | \
-    'a3s power create' | \
-    'a3s power run' | \
     'a3s power ps' | \
     'a3s power stop' | \
-    'a3s power serve' | \
     'a3s power help' | \
     'a3s code chat' | \
     'a3s code run' | \
@@ -224,7 +221,7 @@ _a3s_spec() {
       valued='-u --username -p --password --home'
       ;;
     'a3s power')
-      commands='pull push list show rm cp create run ps stop serve help'
+      commands='pull push list show rm cp create run ps stop serve usage help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
@@ -237,6 +234,26 @@ _a3s_spec() {
       commands=''
       options='--license --modelfile --parameters --system --template -v --verbose -h --help --version --json -q --quiet --no-color --home'
       valued='--home'
+      ;;
+    'a3s power create')
+      commands=''
+      options='-f --file -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-f --file --home'
+      ;;
+    'a3s power run')
+      commands=''
+      options='--format --keepalive --system --verbose -h --help --version --json -q --quiet --no-color --home'
+      valued='--format --keepalive --system --home'
+      ;;
+    'a3s power serve')
+      commands=''
+      options='--host -p --port -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--host -p --port --home'
+      ;;
+    'a3s power usage')
+      commands=''
+      options='--since -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--since --home'
       ;;
     'a3s code')
       commands='chat run sessions models mcp help'
@@ -340,6 +357,7 @@ _a3s_child() {
     'a3s power/ps') path='a3s power ps' ;;
     'a3s power/stop') path='a3s power stop' ;;
     'a3s power/serve') path='a3s power serve' ;;
+    'a3s power/usage') path='a3s power usage' ;;
     'a3s power/help') path='a3s power help' ;;
     'a3s code/chat') path='a3s code chat' ;;
     'a3s code/run') path='a3s code run' ;;

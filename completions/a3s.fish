@@ -14,7 +14,7 @@ function __a3s_path
             continue
         end
         switch "$path/$word"
-            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
+            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s power create/-f' 'a3s power create/--file' 'a3s power run/--format' 'a3s power run/--keepalive' 'a3s power run/--system' 'a3s power serve/--host' 'a3s power serve/-p' 'a3s power serve/--port' 'a3s power usage/--since' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
                 set skip_value 1
             case 'a3s/box'
                 set path 'a3s box'
@@ -158,6 +158,8 @@ function __a3s_path
                 set path 'a3s power stop'
             case 'a3s power/serve'
                 set path 'a3s power serve'
+            case 'a3s power/usage'
+                set path 'a3s power usage'
             case 'a3s power/help'
                 set path 'a3s power help'
             case 'a3s code/chat'
@@ -533,11 +535,12 @@ complete -c a3s -n '__a3s_at a3s power' -a 'list' -d 'List local models'
 complete -c a3s -n '__a3s_at a3s power' -a 'show' -d 'Show a model\'s details, parameters, template, license and GGUF metadata'
 complete -c a3s -n '__a3s_at a3s power' -a 'rm' -d 'Remove models (blobs no other model uses are deleted)'
 complete -c a3s -n '__a3s_at a3s power' -a 'cp' -d 'Copy a model to a new name (the blobs are shared)'
-complete -c a3s -n '__a3s_at a3s power' -a 'create' -d 'Create a model from a Modelfile'
-complete -c a3s -n '__a3s_at a3s power' -a 'run' -d 'Chat with a model, or answer one prompt'
-complete -c a3s -n '__a3s_at a3s power' -a 'ps' -d 'List loaded models'
-complete -c a3s -n '__a3s_at a3s power' -a 'stop' -d 'Unload a running model'
-complete -c a3s -n '__a3s_at a3s power' -a 'serve' -d 'Serve the Ollama- and OpenAI-compatible HTTP APIs'
+complete -c a3s -n '__a3s_at a3s power' -a 'create' -d 'Create a model from a Modelfile (FROM a GGUF file or a model; TEMPLATE, SYSTEM, PARAMETER…)'
+complete -c a3s -n '__a3s_at a3s power' -a 'run' -d 'Chat with a model, or answer one prompt (stdin is read when it is not a terminal)'
+complete -c a3s -n '__a3s_at a3s power' -a 'ps' -d 'List models loaded by the running server'
+complete -c a3s -n '__a3s_at a3s power' -a 'stop' -d 'Unload a model from the running server'
+complete -c a3s -n '__a3s_at a3s power' -a 'serve' -d 'Serve the Ollama- and OpenAI-compatible HTTP APIs (default 127.0.0.1:11434)'
+complete -c a3s -n '__a3s_at a3s power' -a 'usage' -d 'Show tokens and requests served per model (with costs from power.prices)'
 complete -c a3s -n '__a3s_at a3s power' -a 'help' -d 'display help for command'
 
 # a3s power pull
@@ -559,8 +562,12 @@ complete -c a3s -n '__a3s_at a3s power show' -l template -d 'show the prompt tem
 # a3s power cp
 
 # a3s power create
+complete -c a3s -n '__a3s_at a3s power create' -s f -l file -r -F -d 'the Modelfile'
 
 # a3s power run
+complete -c a3s -n '__a3s_at a3s power run' -l format -r -F -d 'response format: json'
+complete -c a3s -n '__a3s_at a3s power run' -l keepalive -r -F -d 'how long the model stays loaded (e.g. 5m, 0, -1)'
+complete -c a3s -n '__a3s_at a3s power run' -l system -r -F -d 'system prompt for this session'
 
 # a3s power ps
 complete -c a3s -n '__a3s_at a3s power ps' -f
@@ -569,6 +576,12 @@ complete -c a3s -n '__a3s_at a3s power ps' -f
 
 # a3s power serve
 complete -c a3s -n '__a3s_at a3s power serve' -f
+complete -c a3s -n '__a3s_at a3s power serve' -l host -r -F -d 'address to listen on (power.host, OLLAMA_HOST)'
+complete -c a3s -n '__a3s_at a3s power serve' -s p -l port -r -F -d 'port to listen on'
+
+# a3s power usage
+complete -c a3s -n '__a3s_at a3s power usage' -f
+complete -c a3s -n '__a3s_at a3s power usage' -l since -r -F -d 'only since a date (2026-11-01) or a duration back (24h, 7d)'
 
 # a3s power help
 

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { addPending } from "../pending.ts";
+import { createCommand } from "./create.ts";
 import { cpCommand, listCommand, pullCommand, rmCommand, showCommand } from "./models.ts";
 import { runCommand } from "./run.ts";
 import { psCommand, serveCommand, stopCommand, usageCommand } from "./serve.ts";
@@ -10,8 +11,8 @@ export function powerCommand(): Command {
     .addCommand(pullCommand());
   addPending(power, "power", [{ name: "push", args: "<model>", description: "Push a model to a registry" }]);
   power.addCommand(listCommand()).addCommand(showCommand()).addCommand(rmCommand()).addCommand(cpCommand());
-  addPending(power, "power", [{ name: "create", args: "<model>", description: "Create a model from a Modelfile" }]);
   return power
+    .addCommand(createCommand())
     .addCommand(runCommand())
     .addCommand(psCommand())
     .addCommand(stopCommand())

@@ -11,8 +11,8 @@ import type { Stats } from "../../src/power/engine/engine.ts";
 import type { ChatMessage } from "../../src/power/engine/messages.ts";
 import { parseModelName } from "../../src/power/name.ts";
 import { pullModel } from "../../src/power/pull.ts";
-import { configuredEngine } from "../../src/power/server/server.ts";
 import { PowerMetrics } from "../../src/power/server/metrics.ts";
+import { configuredEngine } from "../../src/power/server/server.ts";
 import type { Output } from "../output.ts";
 import { openPower } from "./open.ts";
 import { pullRenderer } from "./render-pull.ts";
@@ -27,7 +27,11 @@ interface RunOptions {
 
 /** One chat turn against whichever backend is available. */
 interface ChatBackend {
-  chat(messages: ChatMessage[], onText: (text: string) => void, signal: AbortSignal): Promise<{ content: string; stats: Stats }>;
+  chat(
+    messages: ChatMessage[],
+    onText: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ content: string; stats: Stats }>;
   close(): Promise<void>;
 }
 
@@ -55,7 +59,12 @@ export function runCommand(): Command {
       try {
         const history: ChatMessage[] = options.system ? [{ role: "system", content: options.system }] : [];
         if (prompt !== "") {
-          await answer(backend, out, [...history, { role: "user", content: prompt }], options.verbose === true);
+          await answer(
+            backend,
+            out,
+            [...history, { role: "user", content: prompt }],
+            options.verbose === true,
+          );
         } else if (process.stdin.isTTY) {
           await interactive(backend, out, history, options.verbose === true);
         }
@@ -100,7 +109,12 @@ async function openBackend(power: PowerContext, model: string, options: RunOptio
   };
 }
 
-function httpBackend(url: string, model: string, format: "json" | undefined, keepAlive: string | undefined): ChatBackend {
+function httpBackend(
+  url: string,
+  model: string,
+  format: "json" | undefined,
+  keepAlive: string | undefined,
+): ChatBackend {
   return {
     async chat(messages, onText, signal) {
       const response = await fetch(`${url}/api/chat`, {
@@ -111,7 +125,10 @@ function httpBackend(url: string, model: string, format: "json" | undefined, kee
       });
       if (!response.ok || !response.body) {
         const body = (await response.json().catch(() => ({}))) as { error?: string };
-        throw new A3sError(response.status === 404 ? "not_found" : "runtime", body.error ?? `server answered ${response.status}`);
+        throw new A3sError(
+          response.status === 404 ? "not_found" : "runtime",
+          body.error ?? `server answered ${response.status}`,
+        );
       }
       let content = "";
       let stats: Stats | undefined;
@@ -153,7 +170,12 @@ function httpBackend(url: string, model: string, format: "json" | undefined, kee
 }
 
 /** Streams one answer; Ctrl-C stops the generation, not the program. */
-async function answer(backend: ChatBackend, out: Output, messages: ChatMessage[], verbose: boolean): Promise<string> {
+async function answer(
+  backend: ChatBackend,
+  out: Output,
+  messages: ChatMessage[],
+  verbose: boolean,
+): Promise<string> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.on("SIGINT", stop);
@@ -184,7 +206,12 @@ const HELP = `Available Commands:
 Use """ to begin a multi-line message.
 `;
 
-async function interactive(backend: ChatBackend, out: Output, history: ChatMessage[], verbose: boolean): Promise<void> {
+async function interactive(
+  backend: ChatBackend,
+  out: Output,
+  history: ChatMessage[],
+  verbose: boolean,
+): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: ">>> " });
   const lines = rl[Symbol.asyncIterator]();
   const messages = [...history];
@@ -241,7 +268,8 @@ async function interactive(backend: ChatBackend, out: Output, history: ChatMessa
 /** Ollama's --verbose block. */
 function formatStats(stats: Stats): string {
   const seconds = (ns: number) => `${(ns / 1e9).toFixed(6).replace(/0+$/, "").replace(/\.$/, "")}s`;
-  const rate = (count: number, ns: number) => (ns > 0 ? `${((count * 1e9) / ns).toFixed(2)} tokens/s` : "n/a");
+  const rate = (count: number, ns: number) =>
+    ns > 0 ? `${((count * 1e9) / ns).toFixed(2)} tokens/s` : "n/a";
   return [
     `total duration:       ${seconds(stats.totalNs)}`,
     `load duration:        ${seconds(stats.loadNs)}`,

@@ -8,8 +8,8 @@ import { clientUrl, parseHostPort } from "../../src/power/server/address.ts";
 import { startPowerServer } from "../../src/power/server/server.ts";
 import { parseSince, summarizeUsage } from "../../src/power/usage.ts";
 import { timeAgo } from "../format.ts";
-import { openPower } from "./open.ts";
 import { formatColumns } from "./columns.ts";
+import { openPower } from "./open.ts";
 import { humanBytes } from "./render-pull.ts";
 
 export function serveCommand(): Command {
@@ -147,7 +147,10 @@ export function usageCommand(): Command {
       const { out, power } = openPower(command);
       const since = options.since === undefined ? undefined : parseSince(options.since);
       if (options.since !== undefined && !since) {
-        throw new A3sError("usage", `--since: '${options.since}' is neither a date nor a duration like 24h or 7d`);
+        throw new A3sError(
+          "usage",
+          `--since: '${options.since}' is neither a date nor a duration like 24h or 7d`,
+        );
       }
       const summary = summarizeUsage(power.db, since, power.config.power.prices);
       if (out.json) {
@@ -168,7 +171,14 @@ export function usageCommand(): Command {
         formatColumns([
           ["MODEL", "REQUESTS", "PROMPT TOKENS", "COMPLETION TOKENS", "TIME", "COST"],
           ...rows,
-          ["TOTAL", String(t.requests), String(t.prompt_tokens), String(t.completion_tokens), `${(t.total_duration / 1e9).toFixed(1)}s`, cost(t.cost)],
+          [
+            "TOTAL",
+            String(t.requests),
+            String(t.prompt_tokens),
+            String(t.completion_tokens),
+            `${(t.total_duration / 1e9).toFixed(1)}s`,
+            cost(t.cost),
+          ],
         ]),
       );
     });

@@ -75,8 +75,7 @@ describe("runDoctor", () => {
   test("power says whether node-llama-cpp can be loaded", async () => {
     const report = await runDoctor({ paths: pathsFor(tempHome()), env: {} });
     const power = find(report, "power", "node-llama-cpp");
-    if (power?.status === "warn")
-      expect(power.summary).toBe("node-llama-cpp not installed (power is not built yet)");
-    else expect(power?.status).toBe("ok");
+    expect(power?.status).toBe("ok");
+    expect(power?.summary).toMatch(/^llama\.cpp prebuilt build \(cpu\), \d+ threads by default$/);
   });
 });

@@ -1,15 +1,19 @@
-/** Power check: local inference runs on node-llama-cpp, which a3s does not depend on yet. */
+/** Power check: llama.cpp loads through node-llama-cpp (its prebuilt binary for this platform). */
+import { getLlamaBackend } from "../power/engine/llama.ts";
+import { physicalCores } from "../power/engine/threads.ts";
 import { type Check, reporter } from "./check.ts";
-
-// A variable, so neither tsc nor the bundler insists on resolving a package that may be absent.
-const NODE_LLAMA_CPP = "node-llama-cpp";
 
 export async function checkPower(): Promise<Check> {
   const report = reporter("power", "node-llama-cpp");
   try {
-    await import(NODE_LLAMA_CPP);
-    return report("ok", "node-llama-cpp is installed");
-  } catch {
-    return report("warn", "node-llama-cpp not installed (power is not built yet)");
+    const llama = await getLlamaBackend(() => {});
+    const gpu = llama.gpu === false ? "cpu" : llama.gpu;
+    return report("ok", `llama.cpp ${llama.buildType} build (${gpu}), ${physicalCores()} threads by default`, {
+      gpu,
+      buildType: llama.buildType,
+      threads: physicalCores(),
+    });
+  } catch (err) {
+    return report("error", `llama.cpp cannot be loaded: ${(err as Error).message}`);
   }
 }

@@ -44,6 +44,8 @@ export type OllamaManifest = z.infer<typeof ManifestSchema>;
 /** The config blob (Ollama's ConfigV2); every field is optional in what registries serve. */
 export interface ModelConfig {
   model_format?: string;
+  /** Set by create when the model derives from another (Ollama's details.parent_model). */
+  parent_model?: string;
   model_family?: string;
   model_families?: string[] | null;
   model_type?: string;

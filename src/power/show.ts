@@ -92,7 +92,7 @@ export function modelDetails(config: ModelConfig, header: GgufHeader | undefined
   const architecture = header?.metadata.get("general.architecture");
   const family = config.model_family || (typeof architecture === "string" ? architecture : "");
   return {
-    parent_model: "",
+    parent_model: config.parent_model ?? "",
     format: config.model_format || "gguf",
     family,
     families: config.model_families ?? (family ? [family] : null),
@@ -184,7 +184,11 @@ export function textLayers(
   return layersOf(manifest, kind).map((layer) => new TextDecoder().decode(store.readBlob(layer.digest)));
 }
 
-export function capabilities(manifest: OllamaManifest, template: string, header: GgufHeader | undefined): string[] {
+export function capabilities(
+  manifest: OllamaManifest,
+  template: string,
+  header: GgufHeader | undefined,
+): string[] {
   const architecture = header?.metadata.get("general.architecture");
   const embedding = header?.metadata.has(`${architecture}.pooling_type`) === true;
   const result = [embedding ? "embedding" : "completion"];

@@ -83,7 +83,8 @@ export function summarizeUsage(db: Database, since: Date | undefined, prices: Pr
       cost: price ? (row.prompt_tokens * price.input + row.completion_tokens * price.output) / 1e6 : null,
     };
   });
-  const sum = (pick: (usage: ModelUsage) => number) => models.reduce((total, usage) => total + pick(usage), 0);
+  const sum = (pick: (usage: ModelUsage) => number) =>
+    models.reduce((total, usage) => total + pick(usage), 0);
   const priced = models.filter((usage) => usage.cost !== null);
   return {
     since: since ? since.toISOString() : null,
@@ -109,9 +110,13 @@ function priceOf(prices: Prices, model: string): Prices[string] | undefined {
 export function parseSince(text: string, now: Date = new Date()): Date | undefined {
   const relative = /^(\d+)\s*(m|h|d|w)$/.exec(text.trim());
   if (relative) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[relative[2] as "m" | "h" | "d" | "w"];
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+      relative[2] as "m" | "h" | "d" | "w"
+    ];
     return new Date(now.getTime() - Number(relative[1]) * unit);
   }
+  // Only ISO dates: Date() alone would read "5" as May 2001.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return undefined;
   const date = new Date(text);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }

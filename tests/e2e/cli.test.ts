@@ -47,7 +47,7 @@ describe("a3s binary", () => {
   });
 
   test("commands not built yet answer 'not implemented' with their own exit code", async () => {
-    const result = expectExit(await a3s(["power", "run", "llama3.2:3b", "--json"]), 9);
+    const result = expectExit(await a3s(["power", "push", "llama3.2:3b", "--json"]), 9);
     expect(result.json<{ error: { code: string } }>().error.code).toBe("unimplemented");
   });
 

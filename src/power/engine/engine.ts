@@ -7,16 +7,28 @@
 import { A3sError } from "../../core/errors.ts";
 import { logger } from "../../core/log.ts";
 import type { PowerContext } from "../context.ts";
-import { readGgufFile } from "../gguf.ts";
+import type { readGgufFile } from "../gguf.ts";
 import { layersOf } from "../manifest.ts";
 import { displayName, formatName, parseModelName } from "../name.ts";
 import { capabilities, DEFAULT_TEMPLATE, readModelParts, readParams, textLayers } from "../show.ts";
 import type { ModelDetails } from "../store.ts";
 import { getLlamaBackend } from "./llama.ts";
-import { type ChatMessage, mayBeToolCall, parseToolCalls, type ToolCall, type ToolDefinition } from "./messages.ts";
+import {
+  type ChatMessage,
+  mayBeToolCall,
+  parseToolCalls,
+  type ToolCall,
+  type ToolDefinition,
+} from "./messages.ts";
 import { type ModelOptions, mergeOptions, parseKeepAlive } from "./options.ts";
 import { buildPrompt, type PromptTemplate } from "./prompt.ts";
-import { type DoneReason, type EmbedResult, ModelRunner, type OutputFormat, type RunnerSpec } from "./runner.ts";
+import {
+  type DoneReason,
+  type EmbedResult,
+  ModelRunner,
+  type OutputFormat,
+  type RunnerSpec,
+} from "./runner.ts";
 import { type LoadedInfo, Scheduler, type UnloadReason } from "./scheduler.ts";
 import { physicalCores } from "./threads.ts";
 
@@ -202,7 +214,9 @@ export class PowerEngine {
   }
 
   private queuedInRunners(): number {
-    return this.scheduler.loaded().reduce((sum, info) => sum + Math.max(0, info.model.busy - info.model.spec.sequences), 0);
+    return this.scheduler
+      .loaded()
+      .reduce((sum, info) => sum + Math.max(0, info.model.busy - info.model.spec.sequences), 0);
   }
 
   async chat(request: ChatRequest): Promise<Completion> {
@@ -219,7 +233,9 @@ export class PowerEngine {
     const meta = await this.resolve(request.model);
     let prompt = request.prompt;
     if (!request.raw) {
-      const template: PromptTemplate = request.template ? { kind: "go", text: request.template } : meta.template;
+      const template: PromptTemplate = request.template
+        ? { kind: "go", text: request.template }
+        : meta.template;
       const system = request.system ?? meta.system;
       prompt = buildPrompt(template, {
         messages: [
@@ -306,7 +322,11 @@ export class PowerEngine {
   }
 
   /** Loads a model and sets its keep_alive, as a request with an empty prompt does in Ollama. */
-  async load(model: string, keepAlive?: unknown, options?: Record<string, unknown>): Promise<{ loadNs: number }> {
+  async load(
+    model: string,
+    keepAlive?: unknown,
+    options?: Record<string, unknown>,
+  ): Promise<{ loadNs: number }> {
     const meta = await this.resolve(model);
     const merged = mergeOptions(meta.params, options).options;
     return this.scheduler.use(this.spec(meta, merged), this.keepAliveOf(keepAlive), async (_, loadMs) => ({
@@ -359,7 +379,10 @@ function specialTokens(header: Awaited<ReturnType<typeof readGgufFile>> | undefi
   return { bosToken: pick("tokenizer.ggml.bos_token_id"), eosToken: pick("tokenizer.ggml.eos_token_id") };
 }
 
-function readMessages(store: PowerContext["store"], manifest: ReturnType<PowerContext["store"]["readManifest"]>): ChatMessage[] {
+function readMessages(
+  store: PowerContext["store"],
+  manifest: ReturnType<PowerContext["store"]["readManifest"]>,
+): ChatMessage[] {
   const layer = layersOf(manifest, "messages")[0];
   if (!layer) return [];
   try {

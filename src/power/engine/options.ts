@@ -49,9 +49,25 @@ export const DEFAULT_OPTIONS: ModelOptions = {
   num_thread: 0,
 };
 
-const INTEGER_KEYS = new Set(["top_k", "repeat_last_n", "seed", "num_predict", "num_ctx", "num_batch", "num_thread"]);
+const INTEGER_KEYS = new Set([
+  "top_k",
+  "repeat_last_n",
+  "seed",
+  "num_predict",
+  "num_ctx",
+  "num_batch",
+  "num_thread",
+]);
 /** Options Ollama accepts that llama.cpp's CPU path has no use for: accepted and ignored. */
-const IGNORED_KEYS = new Set(["num_keep", "num_gpu", "main_gpu", "use_mmap", "use_mlock", "numa", "low_vram"]);
+const IGNORED_KEYS = new Set([
+  "num_keep",
+  "num_gpu",
+  "main_gpu",
+  "use_mmap",
+  "use_mlock",
+  "numa",
+  "low_vram",
+]);
 
 export interface MergeResult {
   options: ModelOptions;
@@ -68,7 +84,7 @@ export function mergeOptions(...sources: Array<Record<string, unknown> | undefin
     for (const [key, value] of Object.entries(source ?? {})) {
       if (value === null || value === undefined) continue;
       if (IGNORED_KEYS.has(key)) continue;
-      if (!(key in DEFAULT_OPTIONS)) {
+      if (!Object.hasOwn(DEFAULT_OPTIONS, key)) {
         unknown.push(key);
         continue;
       }
@@ -96,14 +112,25 @@ function numberOption(key: string, value: unknown): number {
   return value;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /**
  * keep_alive as Ollama reads it: a Go duration ("5m", "1h30m", "-1s"), or a number of seconds.
  * Returns milliseconds; `Infinity` for a negative value (keep the model loaded), 0 to unload now.
  */
 export function parseKeepAlive(value: unknown): number {
-  if (typeof value === "number") return keepAliveMs(value * 1000);
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) throw new A3sError("usage", "keep_alive must be a number of seconds, got NaN");
+    return keepAliveMs(value * 1000);
+  }
   if (typeof value !== "string") {
     throw new A3sError("usage", `keep_alive must be a duration or a number, got ${JSON.stringify(value)}`);
   }

@@ -21,10 +21,13 @@ export function buildPrompt(template: PromptTemplate, conversation: Conversation
   // JSON-schema parameters as clients send them; the renderers read only the fields they know.
   const tools = conversation.tools?.length ? (conversation.tools as Tool[]) : undefined;
   const { system } = conversation;
-  if (template.kind === "go") return renderPrompt(template.text, { messages: conversation.messages, tools, system });
+  if (template.kind === "go")
+    return renderPrompt(template.text, { messages: conversation.messages, tools, system });
   const opening = conversation.messages[0]?.role === "system" || !system;
   return renderJinjaPrompt(template.text, {
-    messages: opening ? conversation.messages : [{ role: "system", content: system }, ...conversation.messages],
+    messages: opening
+      ? conversation.messages
+      : [{ role: "system", content: system }, ...conversation.messages],
     tools,
     bosToken: template.bosToken,
     eosToken: template.eosToken,

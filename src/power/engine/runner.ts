@@ -176,18 +176,19 @@ export class ModelRunner {
         onTextChunk: request.onText,
       });
       const firstAt = firstToken || performance.now();
+      // onToken can also report tokens held back while matching a stop trigger; the model never
+      // decodes more than maxTokens.
+      const decoded = options.num_predict >= 0 ? generated.slice(0, options.num_predict) : generated;
       return {
         text: response,
         doneReason:
           metadata.stopReason === "maxTokens" ? "length" : metadata.stopReason === "abort" ? "abort" : "stop",
         promptTokens: promptTokens.length + (this.model.tokens.shouldPrependBosToken ? 1 : 0),
-        // onToken can also report tokens held back while matching a stop trigger; the model never
-        // decodes more than maxTokens.
-        completionTokens: options.num_predict >= 0 ? Math.min(generated.length, options.num_predict) : generated.length,
+        completionTokens: decoded.length,
         promptEvalNs: Math.round((firstAt - started) * 1e6),
         evalNs: firstToken ? nsSince(firstToken) : 0,
         firstTokenNs: Math.round((firstAt - requested) * 1e6),
-        tokens: [...promptTokens, ...generated],
+        tokens: [...promptTokens, ...decoded],
       };
     } catch (err) {
       if (request.signal?.aborted) throw new A3sError("interrupted", "the client went away");
@@ -201,7 +202,9 @@ export class ModelRunner {
   private withoutLeadingBos(prompt: string): Token[] {
     const tokens = this.tokenize(prompt);
     const bos = this.model.tokens.bos;
-    return bos !== null && tokens[0] === bos && this.model.tokens.shouldPrependBosToken ? tokens.slice(1) : tokens;
+    return bos !== null && tokens[0] === bos && this.model.tokens.shouldPrependBosToken
+      ? tokens.slice(1)
+      : tokens;
   }
 
   private grammarFor(format: OutputFormat): Promise<LlamaGrammar> | undefined {

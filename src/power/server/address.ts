@@ -12,8 +12,14 @@ export interface HostPort {
 }
 
 export function parseHostPort(value: string): HostPort {
-  let text = value.trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
-  if (text === "") return { hostname: "127.0.0.1", port: DEFAULT_PORT };
+  const scheme = /^(https?):\/\//i.exec(value.trim())?.[1]?.toLowerCase();
+  // Ollama drops a path; a scheme without a port means its well-known port.
+  let text = value
+    .trim()
+    .replace(/^https?:\/\//i, "")
+    .replace(/\/.*$/, "");
+  const schemePort = scheme === "https" ? 443 : scheme === "http" ? 80 : DEFAULT_PORT;
+  if (text === "") return { hostname: "127.0.0.1", port: schemePort };
   let hostname: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(\d*))?$/.exec(text);
@@ -28,8 +34,11 @@ export function parseHostPort(value: string): HostPort {
     portText = colon >= 0 ? text.slice(colon + 1) : undefined;
   }
   text = hostname || "127.0.0.1";
-  const port = portText === undefined || portText === "" ? DEFAULT_PORT : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (portText !== undefined && portText !== "" && !/^\d+$/.test(portText)) {
+    throw new A3sError("usage", `invalid port in host '${value}'`);
+  }
+  const port = portText === undefined || portText === "" ? schemePort : Number(portText);
+  if (port > 65535) {
     throw new A3sError("usage", `invalid port in host '${value}'`);
   }
   return { hostname: text, port };
@@ -37,6 +46,7 @@ export function parseHostPort(value: string): HostPort {
 
 /** The URL a client uses to reach a server listening on `address` (a wildcard means this machine). */
 export function clientUrl(address: HostPort): string {
-  const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname === "::" ? "::1" : address.hostname;
+  const host =
+    address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname === "::" ? "::1" : address.hostname;
   return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 }

@@ -17,7 +17,8 @@ function escapeLabel(value: string): string {
 
 function formatNumber(value: number): string {
   if (value === Number.POSITIVE_INFINITY) return "+Inf";
-  return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/\.?0+$/, "");
+  if (value === Number.NEGATIVE_INFINITY) return "-Inf";
+  return String(value);
 }
 
 interface Metric {
@@ -91,7 +92,10 @@ export class PowerMetrics {
     "Time from request to the end of the response",
     LATENCY_BUCKETS,
   );
-  readonly tokens = new Counter("a3s_power_tokens_total", "Tokens processed, by model and direction (in/out)");
+  readonly tokens = new Counter(
+    "a3s_power_tokens_total",
+    "Tokens processed, by model and direction (in/out)",
+  );
   readonly timeToFirstToken = new Histogram(
     "a3s_power_time_to_first_token_seconds",
     "Time from request to the first generated token",

@@ -3,9 +3,12 @@
  * fields, NDJSON streaming, final statistics in nanoseconds and `{"error": …}` bodies.
  */
 import { z } from "zod";
+import { A3sError } from "../../core/errors.ts";
+import { checkCreateSource, createModel } from "../create.ts";
 import type { Completion } from "../engine/engine.ts";
 import type { ChatMessage, ToolDefinition } from "../engine/messages.ts";
 import { mergeOptions, parseKeepAlive } from "../engine/options.ts";
+import { type Modelfile, parseModelfile, parseParameter } from "../modelfile.ts";
 import { parseModelName } from "../name.ts";
 import { pullModel } from "../pull.ts";
 import { showModel } from "../show.ts";
@@ -53,7 +56,10 @@ function nameAsModel(value: unknown): unknown {
 }
 
 const named = <T extends z.ZodRawShape>(shape: T) =>
-  z.preprocess(nameAsModel, z.object({ model: z.string({ error: "model is required" }).min(1, "model is required"), ...shape }));
+  z.preprocess(
+    nameAsModel,
+    z.object({ model: z.string({ error: "model is required" }).min(1, "model is required"), ...shape }),
+  );
 
 const GenerateSchema = named({
   prompt: z.string().default(""),
@@ -89,6 +95,23 @@ const EmbeddingsSchema = named({ prompt: z.string().default(""), options: Option
 const ShowSchema = named({ verbose: z.boolean().optional() });
 const PullSchema = named({ insecure: z.boolean().optional(), stream: z.boolean().default(true) });
 const ModelOnlySchema = named({});
+const CreateSchema = named({
+  from: z.string().optional(),
+  files: z.record(z.string(), z.string()).optional(),
+  adapters: z.record(z.string(), z.string()).optional(),
+  template: z.string().optional(),
+  system: z.string().optional(),
+  license: z.union([z.string(), z.array(z.string())]).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  messages: z
+    .array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() }))
+    .optional(),
+  /** The pre-0.5 API: the whole Modelfile as text. */
+  modelfile: z.string().optional(),
+  quantize: z.string().optional(),
+  stream: z.boolean().default(true),
+});
+
 const CopySchema = z.object({ source: z.string().min(1), destination: z.string().min(1) });
 
 const formatOf = (format: z.infer<typeof Format>) => (format === "" ? undefined : format);
@@ -268,7 +291,11 @@ export function ollamaRoutes(ctx: ServerContext) {
     const body = await readBody(request, EmbedSchema);
     const inputs = typeof body.input === "string" ? [body.input] : body.input;
     const result = await ctx.trackEmbed("/api/embed", body.model, () =>
-      engine.embed(body.model, inputs, { truncate: body.truncate, keepAlive: body.keep_alive, options: body.options }),
+      engine.embed(body.model, inputs, {
+        truncate: body.truncate,
+        keepAlive: body.keep_alive,
+        options: body.options,
+      }),
     );
     return json({
       model: result.model,
@@ -312,6 +339,29 @@ export function ollamaRoutes(ctx: ServerContext) {
   async function show(request: Request): Promise<Response> {
     const body = await readBody(request, ShowSchema);
     return json((await showModel(power, body.model, { verbose: body.verbose === true })).show);
+  }
+
+  async function create(request: Request): Promise<Response> {
+    const body = await readBody(request, CreateSchema);
+    if (body.quantize)
+      throw new A3sError("usage", "quantize is not supported: create from an already quantized GGUF");
+    const modelfile = body.modelfile ? parseModelfile(body.modelfile) : modelfileOf(body);
+    // A missing base model is a 404 before any status is streamed.
+    checkCreateSource(power, modelfile.from[0] ?? "", process.cwd());
+    const run = (onEvent?: (event: object) => void) =>
+      createModel(power, { name: body.model, modelfile, baseDir: process.cwd(), onEvent }).then(() =>
+        engine.invalidate(),
+      );
+    if (!body.stream) {
+      await run();
+      return json({ status: "success" });
+    }
+    return streamed(
+      request,
+      NDJSON,
+      async ({ write }) => run((event) => write(`${JSON.stringify(event)}\n`)),
+      (err) => `${JSON.stringify({ error: messageOf(err) })}\n`,
+    );
   }
 
   async function copy(request: Request): Promise<Response> {
@@ -367,6 +417,7 @@ export function ollamaRoutes(ctx: ServerContext) {
     embeddings,
     pull,
     show,
+    create,
     copy,
     remove,
     tags,
@@ -374,6 +425,30 @@ export function ollamaRoutes(ctx: ServerContext) {
     headBlob,
     postBlob,
     error: ollamaError,
+  };
+}
+
+/** The JSON form of /api/create as a Modelfile: FROM a model or the uploaded GGUF in `files`. */
+function modelfileOf(body: z.infer<typeof CreateSchema>): Omit<Modelfile, "deprecated"> {
+  const gguf =
+    Object.entries(body.files ?? {}).find(([file]) => file.endsWith(".gguf")) ??
+    Object.entries(body.files ?? {})[0];
+  const from = gguf?.[1] ?? body.from;
+  if (!from) throw new A3sError("usage", "neither 'from' nor 'files' was given");
+  const parameters: Modelfile["parameters"] = {};
+  for (const [key, value] of Object.entries(body.parameters ?? {})) {
+    if (key === "stop") parameters.stop = (Array.isArray(value) ? value : [value]).map(String);
+    else parameters[key] = parseParameter(key, String(value)) as number | boolean;
+  }
+  return {
+    from: [from],
+    adapters: Object.values(body.adapters ?? {}),
+    template: body.template,
+    system: body.system,
+    parameters,
+    licenses:
+      body.license === undefined ? [] : typeof body.license === "string" ? [body.license] : body.license,
+    messages: body.messages ?? [],
   };
 }
 

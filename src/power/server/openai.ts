@@ -68,7 +68,9 @@ const ChatCompletionSchema = z.object({
   response_format: z
     .object({
       type: z.enum(["text", "json_object", "json_schema"]),
-      json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()) }).optional(),
+      json_schema: z
+        .object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()) })
+        .optional(),
     })
     .nullish(),
 });
@@ -149,7 +151,11 @@ const unixNow = () => Math.floor(Date.now() / 1000);
 
 function usageOf(completion: Completion) {
   const { promptTokens, completionTokens } = completion.stats;
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 function finishReason(completion: Completion): "stop" | "length" | "tool_calls" {
@@ -203,7 +209,9 @@ export function openaiRoutes(ctx: ServerContext) {
             message: {
               role: "assistant",
               content: completion.content,
-              ...(completion.toolCalls.length > 0 ? { tool_calls: openAiToolCalls(completion.toolCalls) } : {}),
+              ...(completion.toolCalls.length > 0
+                ? { tool_calls: openAiToolCalls(completion.toolCalls) }
+                : {}),
             },
             finish_reason: finishReason(completion),
           },
@@ -231,7 +239,12 @@ export function openaiRoutes(ctx: ServerContext) {
           first = false;
         });
         if (completion.toolCalls.length > 0) {
-          write(chunk({ role: "assistant", content: null, tool_calls: openAiToolCalls(completion.toolCalls) }, null));
+          write(
+            chunk(
+              { role: "assistant", content: null, tool_calls: openAiToolCalls(completion.toolCalls) },
+              null,
+            ),
+          );
         }
         write(chunk({}, finishReason(completion)));
         if (body.stream_options?.include_usage) {
@@ -262,7 +275,12 @@ export function openaiRoutes(ctx: ServerContext) {
       ctx.track("/v1/completions", body.model, () =>
         engine.generate({ model: body.model, prompt, raw: true, options: optionsOf(body), signal, onText }),
       );
-    const choice = (text: string, finish: string | null) => ({ text, index: 0, logprobs: null, finish_reason: finish });
+    const choice = (text: string, finish: string | null) => ({
+      text,
+      index: 0,
+      logprobs: null,
+      finish_reason: finish,
+    });
     if (!body.stream) {
       const completion = await run(request.signal);
       return json({
@@ -291,7 +309,13 @@ export function openaiRoutes(ctx: ServerContext) {
       SSE,
       async ({ write, signal }) => {
         const completion = await run(signal, (text) => write(chunk(text, null)));
-        write(chunk("", finishReason(completion), body.stream_options?.include_usage ? usageOf(completion) : undefined));
+        write(
+          chunk(
+            "",
+            finishReason(completion),
+            body.stream_options?.include_usage ? usageOf(completion) : undefined,
+          ),
+        );
         write("data: [DONE]\n\n");
       },
       sseError,
@@ -304,7 +328,9 @@ export function openaiRoutes(ctx: ServerContext) {
     if (inputs.length === 0) throw new A3sError("usage", "input must not be empty");
     const result = await ctx.trackEmbed("/v1/embeddings", body.model, () => engine.embed(body.model, inputs));
     const vectors = result.embeddings.map((vector) =>
-      body.dimensions && body.dimensions < vector.length ? renormalize(vector.slice(0, body.dimensions)) : vector,
+      body.dimensions && body.dimensions < vector.length
+        ? renormalize(vector.slice(0, body.dimensions))
+        : vector,
     );
     return json({
       object: "list",
@@ -328,7 +354,9 @@ export function openaiRoutes(ctx: ServerContext) {
   }
 
   function models(): Response {
-    const data = power.store.list().map((record) => modelEntry(displayName(record.name, power.registry.host), record.modifiedAt));
+    const data = power.store
+      .list()
+      .map((record) => modelEntry(displayName(record.name, power.registry.host), record.modifiedAt));
     return json({ object: "list", data });
   }
 

@@ -21,7 +21,11 @@ export interface ServerContext {
   metrics: PowerMetrics;
   /** Runs a generation, recording its tokens, time to first token and usage row. */
   track(endpoint: string, model: string, run: () => Promise<Completion>): Promise<Completion>;
-  trackEmbed<T extends { promptTokens: number }>(endpoint: string, model: string, run: () => Promise<T>): Promise<T>;
+  trackEmbed<T extends { promptTokens: number }>(
+    endpoint: string,
+    model: string,
+    run: () => Promise<T>,
+  ): Promise<T>;
 }
 
 export interface ServeOptions {
@@ -54,7 +58,14 @@ type Handler = (request: Request, params: string) => Response | Promise<Response
 export function startPowerServer(power: PowerContext, options: ServeOptions): RunningServer {
   const metrics = new PowerMetrics();
   const engine = configuredEngine(power, metrics);
-  const record = (endpoint: string, model: string, promptTokens: number, completionTokens: number, started: number, status: number) => {
+  const record = (
+    endpoint: string,
+    model: string,
+    promptTokens: number,
+    completionTokens: number,
+    started: number,
+    status: number,
+  ) => {
     try {
       recordUsage(power.db, {
         at: new Date(),
@@ -111,7 +122,8 @@ export function startPowerServer(power: PowerContext, options: ServeOptions): Ru
   const openai = openaiRoutes(ctx);
 
   const routes: Record<string, Handler> = {
-    "GET /": () => new Response("Ollama is running", { headers: { "content-type": "text/plain; charset=utf-8" } }),
+    "GET /": () =>
+      new Response("Ollama is running", { headers: { "content-type": "text/plain; charset=utf-8" } }),
     "HEAD /": () => new Response(null),
     "GET /api/version": () => json({ version: OLLAMA_API_VERSION, a3s: VERSION }),
     "GET /api/tags": ollama.tags,
@@ -122,6 +134,7 @@ export function startPowerServer(power: PowerContext, options: ServeOptions): Ru
     "POST /api/embeddings": ollama.embeddings,
     "POST /api/pull": ollama.pull,
     "POST /api/show": ollama.show,
+    "POST /api/create": ollama.create,
     "POST /api/copy": ollama.copy,
     "DELETE /api/delete": ollama.remove,
     "HEAD /api/blobs/*": (_, digest) => ollama.headBlob(digest),
