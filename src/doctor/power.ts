@@ -8,11 +8,15 @@ export async function checkPower(): Promise<Check> {
   try {
     const llama = await getLlamaBackend(() => {});
     const gpu = llama.gpu === false ? "cpu" : llama.gpu;
-    return report("ok", `llama.cpp ${llama.buildType} build (${gpu}), ${physicalCores()} threads by default`, {
-      gpu,
-      buildType: llama.buildType,
-      threads: physicalCores(),
-    });
+    return report(
+      "ok",
+      `llama.cpp ${llama.buildType} build (${gpu}), ${physicalCores()} threads by default`,
+      {
+        gpu,
+        buildType: llama.buildType,
+        threads: physicalCores(),
+      },
+    );
   } catch (err) {
     return report("error", `llama.cpp cannot be loaded: ${(err as Error).message}`);
   }
