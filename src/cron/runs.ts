@@ -19,7 +19,8 @@ export const RUN_STATUSES: readonly RunStatus[] = [
 /** schedule: on time; catch-up: a missed due time run after a downtime; manual: `a3s cron run`. */
 export type Trigger = "schedule" | "catch-up" | "manual";
 
-export interface Run {
+/** A type (not an interface) so rows fit Record<string, unknown> for --format templates. */
+export type Run = {
   id: number;
   jobId: string;
   jobName: string;
@@ -36,7 +37,7 @@ export interface Run {
   stdoutDropped: number;
   stderrDropped: number;
   pid: number | null;
-}
+};
 
 export interface RunWithOutput extends Run {
   stdout: string;

@@ -12,7 +12,8 @@ export type CatchUp = "none" | "last" | "all";
 export const OVERLAPS: readonly Overlap[] = ["skip", "queue", "allow"];
 export const CATCH_UPS: readonly CatchUp[] = ["none", "last", "all"];
 
-export interface Job {
+/** A type (not an interface) so rows fit Record<string, unknown> for --format templates. */
+export type Job = {
   id: string;
   name: string;
   /** What the user wrote, e.g. "every weekday at 9am". */
@@ -43,7 +44,7 @@ export interface Job {
   runCount: number;
   successCount: number;
   failureCount: number;
-}
+};
 
 interface JobRow {
   id: string;
