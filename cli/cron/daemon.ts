@@ -59,6 +59,8 @@ export function daemonCommand(): Command {
             nextRunAt: next?.nextRunAt ?? null,
             nextJob: next?.name ?? null,
           };
+          // Like `systemctl status`: 3 when the daemon is not running, so scripts can test for it.
+          if (!status.running) process.exitCode = 3;
           if (out.json) {
             out.printJson(result);
             return;
@@ -67,7 +69,6 @@ export function daemonCommand(): Command {
           if (status.log) out.line(`log: ${status.log}`);
           out.line(`jobs: ${result.jobs} (${result.activeJobs} active)`);
           if (next) out.line(`next: ${next.name} at ${next.nextRunAt}`);
-          if (!status.running) process.exitCode = 3;
         }),
     )
     .addCommand(

@@ -132,33 +132,35 @@ export class RunStore {
    */
   claim(input: ClaimInput): Run | undefined {
     const { job, trigger, scheduledFor, owner, skipReason, now } = input;
-    return this.db.transaction(() => {
-      const result = this.db
-        .query(
-          `INSERT OR IGNORE INTO cron_runs (job_id, job_name, trigger, scheduled_for, status, reason, finished_at,
-            owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          job.id,
-          job.name,
-          trigger,
-          scheduledFor,
-          skipReason === undefined ? "queued" : "skipped",
-          skipReason ?? null,
-          skipReason === undefined ? null : now,
-          owner.pid,
-          owner.start ?? null,
-        );
-      if (result.changes === 0) return undefined;
-      if (scheduledFor !== null) {
-        this.db
+    return this.db
+      .transaction(() => {
+        const result = this.db
           .query(
-            "UPDATE cron_jobs SET last_scheduled_at = ? WHERE id = ? AND (last_scheduled_at IS NULL OR last_scheduled_at < ?)",
+            `INSERT OR IGNORE INTO cron_runs (job_id, job_name, trigger, scheduled_for, status, reason, finished_at,
+            owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(scheduledFor, job.id, scheduledFor);
-      }
-      return this.get(Number(result.lastInsertRowid));
-    })();
+          .run(
+            job.id,
+            job.name,
+            trigger,
+            scheduledFor,
+            skipReason === undefined ? "queued" : "skipped",
+            skipReason ?? null,
+            skipReason === undefined ? null : now,
+            owner.pid,
+            owner.start ?? null,
+          );
+        if (result.changes === 0) return undefined;
+        if (scheduledFor !== null) {
+          this.db
+            .query(
+              "UPDATE cron_jobs SET last_scheduled_at = ? WHERE id = ? AND (last_scheduled_at IS NULL OR last_scheduled_at < ?)",
+            )
+            .run(scheduledFor, job.id, scheduledFor);
+        }
+        return this.get(Number(result.lastInsertRowid));
+      })
+      .immediate();
   }
 
   start(id: number, startedAt: string): void {
@@ -174,40 +176,46 @@ export class RunStore {
       .run(pid, pidStart ?? null, attempts, id);
   }
 
+  /**
+   * IMMEDIATE, like every write transaction here: a deferred one that reads first fails at once with
+   * "database is locked" when another process (a box job's `a3s box run`) writes in between.
+   */
   finish(id: number, finish: Finish): void {
-    this.db.transaction(() => {
-      const row = this.db.query("SELECT job_id FROM cron_runs WHERE id = ?").get(id) as {
-        job_id: string;
-      } | null;
-      this.db
-        .query(
-          `UPDATE cron_runs SET status = ?, reason = ?, attempts = ?, started_at = ?, finished_at = ?, duration_ms = ?,
+    this.db
+      .transaction(() => {
+        const row = this.db.query("SELECT job_id FROM cron_runs WHERE id = ?").get(id) as {
+          job_id: string;
+        } | null;
+        this.db
+          .query(
+            `UPDATE cron_runs SET status = ?, reason = ?, attempts = ?, started_at = ?, finished_at = ?, duration_ms = ?,
             exit_code = ?, signal = ?, stdout = ?, stderr = ?, stdout_dropped = ?, stderr_dropped = ? WHERE id = ?`,
-        )
-        .run(
-          finish.status,
-          finish.reason,
-          finish.attempts,
-          finish.startedAt,
-          finish.finishedAt,
-          finish.durationMs,
-          finish.exitCode,
-          finish.signal,
-          finish.stdout,
-          finish.stderr,
-          finish.stdoutDropped,
-          finish.stderrDropped,
-          id,
-        );
-      if (!row) return;
-      const ok = finish.status === "success" ? 1 : 0;
-      this.db
-        .query(
-          `UPDATE cron_jobs SET run_count = run_count + 1, success_count = success_count + ?,
+          )
+          .run(
+            finish.status,
+            finish.reason,
+            finish.attempts,
+            finish.startedAt,
+            finish.finishedAt,
+            finish.durationMs,
+            finish.exitCode,
+            finish.signal,
+            finish.stdout,
+            finish.stderr,
+            finish.stdoutDropped,
+            finish.stderrDropped,
+            id,
+          );
+        if (!row) return;
+        const ok = finish.status === "success" ? 1 : 0;
+        this.db
+          .query(
+            `UPDATE cron_jobs SET run_count = run_count + 1, success_count = success_count + ?,
             failure_count = failure_count + ?, last_run_at = ?, last_status = ? WHERE id = ?`,
-        )
-        .run(ok, 1 - ok, finish.startedAt, finish.status, row.job_id);
-    })();
+          )
+          .run(ok, 1 - ok, finish.startedAt, finish.status, row.job_id);
+      })
+      .immediate();
   }
 
   /** A queued or running run that will not run (any more): skipped (never started) or failed. */

@@ -246,9 +246,11 @@ export class JobStore {
   /** Next-run times the scheduler computed, written in one transaction (10,000 jobs at start). */
   setNextRuns(next: ReadonlyArray<{ id: string; nextRunAt: string | null }>): void {
     const statement = this.db.query("UPDATE cron_jobs SET next_run_at = ? WHERE id = ?");
-    this.db.transaction(() => {
-      for (const { id, nextRunAt } of next) statement.run(nextRunAt, id);
-    })();
+    this.db
+      .transaction(() => {
+        for (const { id, nextRunAt } of next) statement.run(nextRunAt, id);
+      })
+      .immediate();
   }
 
   delete(id: string): void {
