@@ -2,9 +2,10 @@
  * The per-invocation context a command action receives: global options resolved once,
  * the output channel and the home directory. Nothing here reads the environment at import time.
  */
+import { writeSync } from "node:fs";
 import type { Command } from "commander";
 import { type Paths, pathsFor, resolveHome } from "../src/core/paths.ts";
-import { Output } from "./output.ts";
+import { Output, type Stream } from "./output.ts";
 
 export interface GlobalOptions {
   json: boolean;
@@ -52,8 +53,33 @@ export function createContext(command: Command, env: NodeJS.ProcessEnv = process
     quiet: options.quiet,
     verbose: options.verbose,
     color: wantsColor(options, env, process.stderr),
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: blockingStream(1, process.stdout),
+    stderr: blockingStream(2, process.stderr),
   });
   return { options, env, paths, out };
+}
+
+/**
+ * Writes that are complete when write() returns. Bun's process.stdout on a pipe drops what the
+ * reader has not taken yet when main() ends with process.exit() (`a3s cron ls --json | jq` with
+ * 10,000 jobs got the first 128 KiB); Output's writes are small and ordered, so blocking is fine.
+ */
+export function blockingStream(fd: number, stream: NodeJS.WriteStream): Stream {
+  return {
+    isTTY: stream.isTTY,
+    columns: stream.columns,
+    write(chunk: string) {
+      const buffer = Buffer.from(chunk);
+      for (let offset = 0; offset < buffer.length; ) {
+        try {
+          offset += writeSync(fd, buffer, offset);
+        } catch (err) {
+          // The descriptor is non-blocking: a full pipe is EAGAIN until the reader catches up.
+          if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+          Bun.sleepSync(1);
+        }
+      }
+      return true;
+    },
+  };
 }

@@ -96,19 +96,12 @@ _a3s_spec() {
     'a3s code models' | \
     'a3s code mcp' | \
     'a3s code help' | \
-    'a3s cron parse' | \
-    'a3s cron add' | \
-    'a3s cron ls' | \
     'a3s cron show' | \
-    'a3s cron edit' | \
     'a3s cron pause' | \
     'a3s cron resume' | \
     'a3s cron rm' | \
     'a3s cron run' | \
-    'a3s cron history' | \
     'a3s cron logs' | \
-    'a3s cron next' | \
-    'a3s cron daemon' | \
     'a3s cron help' | \
     'a3s config get' | \
     'a3s config set' | \
@@ -265,6 +258,47 @@ _a3s_spec() {
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
+    'a3s cron parse')
+      commands=''
+      options='--tz -n --count -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--tz -n --count --home'
+      ;;
+    'a3s cron add')
+      commands=''
+      options='--name --tz --timeout --retries --overlap --catch-up -e --env -w --workdir --box --agent --paused -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--name --tz --timeout --retries --overlap --catch-up -e --env -w --workdir --box --agent --home'
+      ;;
+    'a3s cron ls')
+      commands=''
+      options='-q --quiet --format --no-trunc -h --help --version --json --no-color --home -v --verbose'
+      valued='--format --home'
+      ;;
+    'a3s cron edit')
+      commands=''
+      options='--name --tz --timeout --retries --overlap --catch-up -e --env -w --workdir --box --agent --schedule --unset-env --no-box -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--name --tz --timeout --retries --overlap --catch-up -e --env -w --workdir --box --agent --schedule --unset-env --home'
+      ;;
+    'a3s cron history')
+      commands=''
+      options='-n --limit --status --format -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-n --limit --status --format --home'
+      ;;
+    'a3s cron next')
+      commands=''
+      options='-n --count -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-n --count --home'
+      ;;
+    'a3s cron daemon')
+      commands='status stop'
+      options='-d --detach --catch-up -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--catch-up --home'
+      ;;
+    'a3s cron daemon status' | \
+    'a3s cron daemon stop')
+      commands=''
+      options='-h --help -d --detach --catch-up --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--catch-up --home'
+      ;;
     'a3s search')
       commands=''
       options='-e --engines -l --limit -t --timeout --page --lang --safe --time --proxy -h --help --version --json -q --quiet --no-color --home -v --verbose'
@@ -367,18 +401,20 @@ _a3s_child() {
     'a3s code/help') path='a3s code help' ;;
     'a3s cron/parse') path='a3s cron parse' ;;
     'a3s cron/add') path='a3s cron add' ;;
-    'a3s cron/ls') path='a3s cron ls' ;;
-    'a3s cron/show') path='a3s cron show' ;;
-    'a3s cron/edit') path='a3s cron edit' ;;
+    'a3s cron/ls' | 'a3s cron/list') path='a3s cron ls' ;;
+    'a3s cron/show' | 'a3s cron/inspect') path='a3s cron show' ;;
+    'a3s cron/edit' | 'a3s cron/update') path='a3s cron edit' ;;
     'a3s cron/pause') path='a3s cron pause' ;;
     'a3s cron/resume') path='a3s cron resume' ;;
-    'a3s cron/rm') path='a3s cron rm' ;;
+    'a3s cron/rm' | 'a3s cron/remove') path='a3s cron rm' ;;
     'a3s cron/run') path='a3s cron run' ;;
     'a3s cron/history') path='a3s cron history' ;;
     'a3s cron/logs') path='a3s cron logs' ;;
     'a3s cron/next') path='a3s cron next' ;;
     'a3s cron/daemon') path='a3s cron daemon' ;;
     'a3s cron/help') path='a3s cron help' ;;
+    'a3s cron daemon/status') path='a3s cron daemon status' ;;
+    'a3s cron daemon/stop') path='a3s cron daemon stop' ;;
     'a3s config/get') path='a3s config get' ;;
     'a3s config/set') path='a3s config set' ;;
     'a3s config/unset') path='a3s config unset' ;;

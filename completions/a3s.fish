@@ -14,7 +14,7 @@ function __a3s_path
             continue
         end
         switch "$path/$word"
-            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s power create/-f' 'a3s power create/--file' 'a3s power run/--format' 'a3s power run/--keepalive' 'a3s power run/--system' 'a3s power serve/--host' 'a3s power serve/-p' 'a3s power serve/--port' 'a3s power usage/--since' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
+            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s power create/-f' 'a3s power create/--file' 'a3s power run/--format' 'a3s power run/--keepalive' 'a3s power run/--system' 'a3s power serve/--host' 'a3s power serve/-p' 'a3s power serve/--port' 'a3s power usage/--since' 'a3s cron parse/--tz' 'a3s cron parse/-n' 'a3s cron parse/--count' 'a3s cron add/--name' 'a3s cron add/--tz' 'a3s cron add/--timeout' 'a3s cron add/--retries' 'a3s cron add/--overlap' 'a3s cron add/--catch-up' 'a3s cron add/-e' 'a3s cron add/--env' 'a3s cron add/-w' 'a3s cron add/--workdir' 'a3s cron add/--box' 'a3s cron add/--agent' 'a3s cron ls/--format' 'a3s cron edit/--name' 'a3s cron edit/--tz' 'a3s cron edit/--timeout' 'a3s cron edit/--retries' 'a3s cron edit/--overlap' 'a3s cron edit/--catch-up' 'a3s cron edit/-e' 'a3s cron edit/--env' 'a3s cron edit/-w' 'a3s cron edit/--workdir' 'a3s cron edit/--box' 'a3s cron edit/--agent' 'a3s cron edit/--schedule' 'a3s cron edit/--unset-env' 'a3s cron history/-n' 'a3s cron history/--limit' 'a3s cron history/--status' 'a3s cron history/--format' 'a3s cron next/-n' 'a3s cron next/--count' 'a3s cron daemon/--catch-up' 'a3s cron daemon status/--catch-up' 'a3s cron daemon stop/--catch-up' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
                 set skip_value 1
             case 'a3s/box'
                 set path 'a3s box'
@@ -178,17 +178,17 @@ function __a3s_path
                 set path 'a3s cron parse'
             case 'a3s cron/add'
                 set path 'a3s cron add'
-            case 'a3s cron/ls'
+            case 'a3s cron/ls' 'a3s cron/list'
                 set path 'a3s cron ls'
-            case 'a3s cron/show'
+            case 'a3s cron/show' 'a3s cron/inspect'
                 set path 'a3s cron show'
-            case 'a3s cron/edit'
+            case 'a3s cron/edit' 'a3s cron/update'
                 set path 'a3s cron edit'
             case 'a3s cron/pause'
                 set path 'a3s cron pause'
             case 'a3s cron/resume'
                 set path 'a3s cron resume'
-            case 'a3s cron/rm'
+            case 'a3s cron/rm' 'a3s cron/remove'
                 set path 'a3s cron rm'
             case 'a3s cron/run'
                 set path 'a3s cron run'
@@ -202,6 +202,10 @@ function __a3s_path
                 set path 'a3s cron daemon'
             case 'a3s cron/help'
                 set path 'a3s cron help'
+            case 'a3s cron daemon/status'
+                set path 'a3s cron daemon status'
+            case 'a3s cron daemon/stop'
+                set path 'a3s cron daemon stop'
             case 'a3s config/get'
                 set path 'a3s config get'
             case 'a3s config/set'
@@ -612,31 +616,59 @@ complete -c a3s -n '__a3s_at a3s code mcp' -f
 
 # a3s cron
 complete -c a3s -n '__a3s_at a3s cron' -f
-complete -c a3s -n '__a3s_at a3s cron' -a 'parse' -d 'Translate a schedule into cron syntax and show the next runs'
-complete -c a3s -n '__a3s_at a3s cron' -a 'add' -d 'Add a job'
+complete -c a3s -n '__a3s_at a3s cron' -a 'parse' -d 'Translate a schedule into cron syntax, describe it and show the next runs'
+complete -c a3s -n '__a3s_at a3s cron' -a 'add' -d 'Add a job: a schedule (cron or plain English/Chinese) and a command after --'
 complete -c a3s -n '__a3s_at a3s cron' -a 'ls' -d 'List jobs with their next run'
 complete -c a3s -n '__a3s_at a3s cron' -a 'show' -d 'Show a job'
-complete -c a3s -n '__a3s_at a3s cron' -a 'edit' -d 'Change a job\'s schedule, command or options'
-complete -c a3s -n '__a3s_at a3s cron' -a 'pause' -d 'Pause a job'
-complete -c a3s -n '__a3s_at a3s cron' -a 'resume' -d 'Resume a paused job'
-complete -c a3s -n '__a3s_at a3s cron' -a 'rm' -d 'Remove jobs'
-complete -c a3s -n '__a3s_at a3s cron' -a 'run' -d 'Run a job now and record it in history'
-complete -c a3s -n '__a3s_at a3s cron' -a 'history' -d 'Show past runs'
-complete -c a3s -n '__a3s_at a3s cron' -a 'logs' -d 'Print the output of a run'
+complete -c a3s -n '__a3s_at a3s cron' -a 'edit' -d 'Change a job\'s schedule, command or options (a new command goes after --)'
+complete -c a3s -n '__a3s_at a3s cron' -a 'pause' -d 'Pause jobs (they keep their history and run again on resume)'
+complete -c a3s -n '__a3s_at a3s cron' -a 'resume' -d 'Resume paused jobs (due times while paused are not caught up)'
+complete -c a3s -n '__a3s_at a3s cron' -a 'rm' -d 'Remove jobs and their history'
+complete -c a3s -n '__a3s_at a3s cron' -a 'run' -d 'Run a job now, in the foreground, recorded in history (exits with the job\'s status)'
+complete -c a3s -n '__a3s_at a3s cron' -a 'history' -d 'Show past runs, newest first'
+complete -c a3s -n '__a3s_at a3s cron' -a 'logs' -d 'Print the output of a run (the last 64 KiB of each stream are kept)'
 complete -c a3s -n '__a3s_at a3s cron' -a 'next' -d 'Show a job\'s next run times'
-complete -c a3s -n '__a3s_at a3s cron' -a 'daemon' -d 'Run the scheduler (foreground, --detach, status, stop)'
+complete -c a3s -n '__a3s_at a3s cron' -a 'daemon' -d 'Run the scheduler: in the foreground (logs to stderr), or --detach; status, stop'
 complete -c a3s -n '__a3s_at a3s cron' -a 'help' -d 'display help for command'
 
 # a3s cron parse
+complete -c a3s -n '__a3s_at a3s cron parse' -l tz -r -F -d 'time zone for the next runs (default: cron.timezone or local)'
+complete -c a3s -n '__a3s_at a3s cron parse' -s n -l count -r -F -d 'how many next runs to show'
 
 # a3s cron add
+complete -c a3s -n '__a3s_at a3s cron add' -l name -r -F -d 'job name (default: a generated one)'
+complete -c a3s -n '__a3s_at a3s cron add' -l tz -r -F -d 'IANA time zone the schedule is read in (default: cron.timezone or local)'
+complete -c a3s -n '__a3s_at a3s cron add' -l timeout -r -F -d 'kill the job\'s process group after this long: 90, 30s, 5m, 1h30m, none'
+complete -c a3s -n '__a3s_at a3s cron add' -l retries -r -F -d 'retry a failed run this many times, with backoff from 1 s'
+complete -c a3s -n '__a3s_at a3s cron add' -l overlap -r -F -d 'when a run is due while the last still runs'
+complete -c a3s -n '__a3s_at a3s cron add' -l catch-up -r -F -d 'missed runs after a downtime (default: the daemon\'s)'
+complete -c a3s -n '__a3s_at a3s cron add' -s e -l env -r -F -d 'set an environment variable (repeatable)'
+complete -c a3s -n '__a3s_at a3s cron add' -s w -l workdir -r -F -d 'working directory (default: the current one)'
+complete -c a3s -n '__a3s_at a3s cron add' -l box -r -F -d 'run the command in a box of this image (a3s box run --rm)'
+complete -c a3s -n '__a3s_at a3s cron add' -l agent -r -F -d 'run a3s code with this prompt instead of a command'
+complete -c a3s -n '__a3s_at a3s cron add' -l paused -d 'add the job paused'
 
 # a3s cron ls
 complete -c a3s -n '__a3s_at a3s cron ls' -f
+complete -c a3s -n '__a3s_at a3s cron ls' -l format -r -F -d '\'table\', \'json\' or a Go template such as \'{{.name}} {{.nextRunAt}}\''
+complete -c a3s -n '__a3s_at a3s cron ls' -l no-trunc -d 'do not truncate output'
 
 # a3s cron show
 
 # a3s cron edit
+complete -c a3s -n '__a3s_at a3s cron edit' -l name -r -F -d 'job name (default: a generated one)'
+complete -c a3s -n '__a3s_at a3s cron edit' -l tz -r -F -d 'IANA time zone the schedule is read in (default: cron.timezone or local)'
+complete -c a3s -n '__a3s_at a3s cron edit' -l timeout -r -F -d 'kill the job\'s process group after this long: 90, 30s, 5m, 1h30m, none'
+complete -c a3s -n '__a3s_at a3s cron edit' -l retries -r -F -d 'retry a failed run this many times, with backoff from 1 s'
+complete -c a3s -n '__a3s_at a3s cron edit' -l overlap -r -F -d 'when a run is due while the last still runs'
+complete -c a3s -n '__a3s_at a3s cron edit' -l catch-up -r -F -d 'missed runs after a downtime (default: the daemon\'s)'
+complete -c a3s -n '__a3s_at a3s cron edit' -s e -l env -r -F -d 'set an environment variable (repeatable)'
+complete -c a3s -n '__a3s_at a3s cron edit' -s w -l workdir -r -F -d 'working directory (default: the current one)'
+complete -c a3s -n '__a3s_at a3s cron edit' -l box -r -F -d 'run the command in a box of this image (a3s box run --rm)'
+complete -c a3s -n '__a3s_at a3s cron edit' -l agent -r -F -d 'run a3s code with this prompt instead of a command'
+complete -c a3s -n '__a3s_at a3s cron edit' -l schedule -r -F -d 'a new schedule'
+complete -c a3s -n '__a3s_at a3s cron edit' -l unset-env -r -F -d 'remove an environment variable (repeatable)'
+complete -c a3s -n '__a3s_at a3s cron edit' -l no-box -d 'run the command on the host again'
 
 # a3s cron pause
 
@@ -647,13 +679,31 @@ complete -c a3s -n '__a3s_at a3s cron ls' -f
 # a3s cron run
 
 # a3s cron history
+complete -c a3s -n '__a3s_at a3s cron history' -s n -l limit -r -F -d 'show at most n runs'
+complete -c a3s -n '__a3s_at a3s cron history' -l status -r -F -d 'only runs with this status'
+complete -c a3s -n '__a3s_at a3s cron history' -l format -r -F -d '\'table\', \'json\' or a Go template such as \'{{.id}} {{.status}}\''
 
 # a3s cron logs
 
 # a3s cron next
+complete -c a3s -n '__a3s_at a3s cron next' -s n -l count -r -F -d 'how many'
 
 # a3s cron daemon
 complete -c a3s -n '__a3s_at a3s cron daemon' -f
+complete -c a3s -n '__a3s_at a3s cron daemon' -s d -l detach -d 'run in the background (its log goes to ~/.a3s/logs/cron-daemon.log)'
+complete -c a3s -n '__a3s_at a3s cron daemon' -l catch-up -r -F -d 'due times missed while down: record them, run the last, or run all (default: cron.catchUp)'
+complete -c a3s -n '__a3s_at a3s cron daemon' -a 'status' -d 'Show whether the daemon runs, its pid and the next due job'
+complete -c a3s -n '__a3s_at a3s cron daemon' -a 'stop' -d 'Stop the daemon (running jobs are killed and recorded as failed)'
+
+# a3s cron daemon status
+complete -c a3s -n '__a3s_at a3s cron daemon status' -f
+complete -c a3s -n '__a3s_at a3s cron daemon status' -s d -l detach -d 'run in the background (its log goes to ~/.a3s/logs/cron-daemon.log)'
+complete -c a3s -n '__a3s_at a3s cron daemon status' -l catch-up -r -F -d 'due times missed while down: record them, run the last, or run all (default: cron.catchUp)'
+
+# a3s cron daemon stop
+complete -c a3s -n '__a3s_at a3s cron daemon stop' -f
+complete -c a3s -n '__a3s_at a3s cron daemon stop' -s d -l detach -d 'run in the background (its log goes to ~/.a3s/logs/cron-daemon.log)'
+complete -c a3s -n '__a3s_at a3s cron daemon stop' -l catch-up -r -F -d 'due times missed while down: record them, run the last, or run all (default: cron.catchUp)'
 
 # a3s cron help
 

@@ -1,25 +1,31 @@
 import { Command } from "commander";
-import { addPending } from "../pending.ts";
+import { daemonCommand } from "./daemon.ts";
+import {
+  addCommand,
+  editCommand,
+  lsCommand,
+  pauseCommand,
+  resumeCommand,
+  rmCommand,
+  showCommand,
+} from "./jobs.ts";
+import { historyCommand, logsCommand, runCommand } from "./runs.ts";
+import { nextCommand, parseCommand } from "./schedule.ts";
 
 export function cronCommand(): Command {
-  const cron = new Command("cron").description("Schedule jobs in cron syntax or plain English and Chinese");
-  return addPending(cron, "cron", [
-    {
-      name: "parse",
-      args: "<text>",
-      description: "Translate a schedule into cron syntax and show the next runs",
-    },
-    { name: "add", args: "<schedule> [command...]", description: "Add a job" },
-    { name: "ls", description: "List jobs with their next run" },
-    { name: "show", args: "<job>", description: "Show a job" },
-    { name: "edit", args: "<job>", description: "Change a job's schedule, command or options" },
-    { name: "pause", args: "<job>", description: "Pause a job" },
-    { name: "resume", args: "<job>", description: "Resume a paused job" },
-    { name: "rm", args: "<job...>", description: "Remove jobs" },
-    { name: "run", args: "<job>", description: "Run a job now and record it in history" },
-    { name: "history", args: "[job]", description: "Show past runs" },
-    { name: "logs", args: "<run>", description: "Print the output of a run" },
-    { name: "next", args: "<job>", description: "Show a job's next run times" },
-    { name: "daemon", description: "Run the scheduler (foreground, --detach, status, stop)" },
-  ]);
+  return new Command("cron")
+    .description("Schedule jobs in cron syntax or plain English and Chinese")
+    .addCommand(parseCommand())
+    .addCommand(addCommand())
+    .addCommand(lsCommand())
+    .addCommand(showCommand())
+    .addCommand(editCommand())
+    .addCommand(pauseCommand())
+    .addCommand(resumeCommand())
+    .addCommand(rmCommand())
+    .addCommand(runCommand())
+    .addCommand(historyCommand())
+    .addCommand(logsCommand())
+    .addCommand(nextCommand())
+    .addCommand(daemonCommand());
 }

@@ -52,7 +52,13 @@ export const ConfigSchema = z.strictObject({
       providers: z.record(z.string(), ProviderSchema).default({}),
     })
     .prefault({}),
-  cron: z.strictObject({ timezone: z.string().optional() }).prefault({}),
+  cron: z
+    .strictObject({
+      timezone: z.string().optional(),
+      /** What the daemon does with due times it missed while down: record them, run the last, run all. */
+      catchUp: z.enum(["none", "last", "all"]).default("none"),
+    })
+    .prefault({}),
   search: z
     .strictObject({
       engines: z.array(z.string()).default(["duckduckgo", "wikipedia", "brave", "mojeek"]),

@@ -121,4 +121,77 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run("CREATE INDEX power_usage_at ON power_usage (at)");
     },
   },
+  {
+    version: 6,
+    name: "cron jobs and runs",
+    up: (db) => {
+      // A job keeps both what the user wrote (schedule) and what it means (expression, in timezone).
+      // last_scheduled_at is the latest due time the scheduler has dealt with: missed runs after a
+      // downtime are the due times after it (or after updated_at, so pausing is not "missing").
+      db.run(`CREATE TABLE cron_jobs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        schedule TEXT NOT NULL,
+        expression TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        command TEXT NOT NULL,
+        image TEXT,
+        workdir TEXT NOT NULL,
+        env TEXT NOT NULL DEFAULT '{}',
+        timeout_ms INTEGER,
+        retries INTEGER NOT NULL DEFAULT 0,
+        overlap TEXT NOT NULL DEFAULT 'skip',
+        catch_up TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_scheduled_at TEXT,
+        last_run_at TEXT,
+        last_status TEXT,
+        next_run_at TEXT,
+        run_count INTEGER NOT NULL DEFAULT 0,
+        success_count INTEGER NOT NULL DEFAULT 0,
+        failure_count INTEGER NOT NULL DEFAULT 0
+      )`);
+      // One row per run. A scheduled run claims its (job, due time) slot: the unique index is what
+      // makes two schedulers, or one restarted after kill -9, unable to run the same slot twice.
+      db.run(`CREATE TABLE cron_runs (
+        id INTEGER PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES cron_jobs(id) ON DELETE CASCADE,
+        job_name TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        scheduled_for TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT,
+        finished_at TEXT,
+        duration_ms INTEGER,
+        exit_code INTEGER,
+        signal TEXT,
+        stdout TEXT NOT NULL DEFAULT '',
+        stderr TEXT NOT NULL DEFAULT '',
+        stdout_dropped INTEGER NOT NULL DEFAULT 0,
+        stderr_dropped INTEGER NOT NULL DEFAULT 0,
+        pid INTEGER,
+        pid_start INTEGER,
+        owner_pid INTEGER NOT NULL,
+        owner_start INTEGER
+      )`);
+      db.run(
+        "CREATE UNIQUE INDEX cron_runs_slot ON cron_runs (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL",
+      );
+      db.run("CREATE INDEX cron_runs_job ON cron_runs (job_id, id)");
+      db.run("CREATE INDEX cron_runs_status ON cron_runs (status)");
+      // At most one row: the running scheduler, taken in a write transaction so two never both win.
+      db.run(`CREATE TABLE cron_daemon (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        pid_start INTEGER,
+        started_at TEXT NOT NULL,
+        log TEXT
+      )`);
+    },
+  },
 ];

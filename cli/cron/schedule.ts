@@ -1,0 +1,79 @@
+/** Schedule commands: parse (try a schedule) and next (a job's coming runs). */
+import { Command } from "commander";
+import { loadConfig } from "../../src/core/config.ts";
+import { A3sError } from "../../src/core/errors.ts";
+import { upcoming } from "../../src/cron/jobs.ts";
+import { describeExpression } from "../../src/cron/parse/describe.ts";
+import { parseSchedule } from "../../src/cron/parse/natural.ts";
+import { formatInZone, nextRuns, resolveTimeZone, weekdayInZone } from "../../src/cron/schedule.ts";
+import { createContext } from "../context.ts";
+import type { Output } from "../output.ts";
+import { openCron } from "./open.ts";
+
+function count(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new A3sError("usage", `invalid count '${text}': 1 to 1000`);
+  return n;
+}
+
+function printTimes(out: Output, times: number[], zone: string): void {
+  for (const time of times) out.line(`  ${formatInZone(time, zone)}  ${weekdayInZone(time, zone)}`);
+}
+
+export function parseCommand(): Command {
+  return new Command("parse")
+    .description("Translate a schedule into cron syntax, describe it and show the next runs")
+    .argument("<text>", 'e.g. "every weekday at 9am", "每天下午2点半", "*/15 * * * *"')
+    .option("--tz <zone>", "time zone for the next runs (default: cron.timezone or local)")
+    .option("-n, --count <n>", "how many next runs to show", "5")
+    .action((text: string, flags: { tz?: string; count: string }, cmd: Command) => {
+      const { out, paths, env } = createContext(cmd);
+      const parsed = parseSchedule(text);
+      const zone = resolveTimeZone(flags.tz, loadConfig(paths.config, env).config.cron.timezone);
+      const next = nextRuns(parsed.expression, zone, Date.now(), count(flags.count));
+      const description = describeExpression(parsed.expression);
+      if (out.json) {
+        out.printJson({
+          input: parsed.text,
+          expression: parsed.expression,
+          source: parsed.source,
+          description,
+          timezone: zone,
+          next: next.map((t) => new Date(t).toISOString()),
+        });
+        return;
+      }
+      out.line(`expression:  ${parsed.expression}`);
+      out.line(`description: ${description}`);
+      out.line(`time zone:   ${zone}`);
+      out.line("next runs:");
+      printTimes(out, next, zone);
+    });
+}
+
+export function nextCommand(): Command {
+  return new Command("next")
+    .description("Show a job's next run times")
+    .argument("<job>", "job name, ID or ID prefix")
+    .option("-n, --count <n>", "how many", "5")
+    .action((ref: string, flags: { count: string }, cmd: Command) => {
+      const { out, cron } = openCron(cmd);
+      const job = cron.jobs.resolve(ref);
+      const next = upcoming(job, count(flags.count));
+      if (out.json) {
+        out.printJson({
+          id: job.id,
+          name: job.name,
+          expression: job.expression,
+          timezone: job.timezone,
+          enabled: job.enabled,
+          next: next.map((t) => new Date(t).toISOString()),
+        });
+        return;
+      }
+      if (!job.enabled)
+        out.info(`${job.name} is paused; these are the times it would run after 'a3s cron resume'`);
+      printTimes(out, next, job.timezone);
+    });
+}
