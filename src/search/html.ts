@@ -43,7 +43,7 @@ const BOT_CHECK_MARKERS: ReadonlyArray<[RegExp, string]> = [
   [/<(?:script|iframe)[^>]+src=["'][^"']*challenges\.cloudflare\.com/i, "Turnstile"],
   [/<title>\s*百度安全验证\s*<\/title>|<form[^>]+action=["'][^"']*wappass\.baidu\.com/i, "Baidu security check"],
   [/<form[^>]+action=["'][^"']*antispider/i, "Sogou anti-spider check"],
-  [/<div[^>]+id=["']b_captcha/i, "Bing verification"],
+  [/<div[^>]+id=["']b_captcha|<iframe[^>]+src=["'][^"']*\/turing\/captcha/i, "Bing verification"],
   [/<form[^>]+action=["'][^"']*\/captcha\b/i, "CAPTCHA form"],
 ];
 
@@ -58,6 +58,12 @@ export function blockedError(engine: string, what: string): A3sError {
   return new A3sError("permission", `${engine} answered with a bot check (${what}) instead of results`, {
     hint: "the engine is rate-limiting this address; retry later, or route it through search.proxies",
   });
+}
+
+/** Parsers call this first: a bot-check page must never be read as a (empty) result list. */
+export function assertNoBotCheck(engine: string, html: string): void {
+  const check = detectBotCheck(html);
+  if (check !== undefined) throw blockedError(engine, check);
 }
 
 /** Scraped engines: a bot check is an error, an HTTP error status too. */

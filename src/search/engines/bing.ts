@@ -3,7 +3,7 @@
  * link in `h2 a`; links are often Bing click-trackers (`/ck/a?…&u=a1<base64url of the target>`),
  * unwrapped here. The caption paragraph may start with a date ("Mar 3, 2024 · …").
  */
-import { attr, checkPage, type HTMLElement, parseHtml, textOf } from "../html.ts";
+import { assertNoBotCheck, attr, checkPage, type HTMLElement, parseHtml, textOf } from "../html.ts";
 import type { Engine, EngineResult, EngineSearchOptions } from "../types.ts";
 import { assertNotSilentBlock, splitLang, splitLeadingDate } from "./common.ts";
 
@@ -30,6 +30,7 @@ function captionText(node: HTMLElement): string {
 }
 
 export function parseBing(html: string): EngineResult[] {
+  assertNoBotCheck("bing", html);
   const root = parseHtml(html);
   const results: EngineResult[] = [];
   for (const node of root.querySelectorAll("#b_results > li.b_algo")) {

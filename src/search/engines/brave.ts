@@ -5,13 +5,14 @@
  * ("Mar 3, 2024 - …"). Settings travel in cookies (safesearch, country, ui_lang), as Brave's own
  * settings page sets them.
  */
-import { attr, checkPage, parseHtml, textOf } from "../html.ts";
+import { assertNoBotCheck, attr, checkPage, parseHtml, textOf } from "../html.ts";
 import type { Engine, EngineResult, EngineSearchOptions } from "../types.ts";
 import { assertNotSilentBlock, splitLang, splitLeadingDate } from "./common.ts";
 
 const TIME = { day: "pd", week: "pw", month: "pm", year: "py" } as const;
 
 export function parseBrave(html: string): EngineResult[] {
+  assertNoBotCheck("brave", html);
   const root = parseHtml(html);
   let nodes = root.querySelectorAll('div.snippet[data-type="web"]');
   if (nodes.length === 0) nodes = root.querySelectorAll("div.snippet");

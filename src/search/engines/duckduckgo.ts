@@ -6,7 +6,7 @@
  * page N first fetches page 1 and submits that form, as a browser would.
  */
 import { A3sError } from "../../core/errors.ts";
-import { attr, checkPage, type HTMLElement, parseHtml, textOf } from "../html.ts";
+import { assertNoBotCheck, attr, checkPage, type HTMLElement, parseHtml, textOf } from "../html.ts";
 import type { Engine, EngineResult, EngineSearchOptions } from "../types.ts";
 import { absoluteUrl } from "../url.ts";
 import { assertNotSilentBlock, splitLang, splitLeadingDate } from "./common.ts";
@@ -23,6 +23,7 @@ export function ddgRegion(lang: string | undefined): string {
 }
 
 export function parseDuckDuckGo(html: string, pageUrl = "https://html.duckduckgo.com/html/"): EngineResult[] {
+  assertNoBotCheck("duckduckgo", html);
   const root = parseHtml(html);
   const results: EngineResult[] = [];
   for (const node of root.querySelectorAll("#links div.web-result")) {

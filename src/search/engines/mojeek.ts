@@ -3,11 +3,12 @@
  * `a.ob` (its href is the target), the title `h2 a`, the snippet `p.s`. Mojeek blocks automated
  * queries with an HTTP 403 page, reported as such.
  */
-import { attr, checkPage, parseHtml, textOf } from "../html.ts";
+import { assertNoBotCheck, attr, checkPage, parseHtml, textOf } from "../html.ts";
 import type { Engine, EngineResult, EngineSearchOptions } from "../types.ts";
 import { assertNotSilentBlock, sinceDate, splitLang } from "./common.ts";
 
 export function parseMojeek(html: string): EngineResult[] {
+  assertNoBotCheck("mojeek", html);
   const root = parseHtml(html);
   const results: EngineResult[] = [];
   for (const item of root.querySelectorAll("ul.results-standard > li")) {

@@ -3,13 +3,14 @@
  * target is its `data-mdurl` when present (the href may be a so.com redirect); the snippet is
  * `p.res-desc` or `span.res-list-summary`.
  */
-import { attr, checkPage, parseHtml, textOf } from "../html.ts";
+import { assertNoBotCheck, attr, checkPage, parseHtml, textOf } from "../html.ts";
 import type { Engine, EngineResult, EngineSearchOptions } from "../types.ts";
 import { assertNotSilentBlock } from "./common.ts";
 
 const TIME = { day: "d", week: "w", month: "m", year: "y" } as const;
 
 export function parse360(html: string): EngineResult[] {
+  assertNoBotCheck("360search", html);
   const root = parseHtml(html);
   const results: EngineResult[] = [];
   for (const item of root.querySelectorAll("li.res-list")) {

@@ -3,7 +3,7 @@
  * by `h3.vr-title a` (or `h3.pt a`); hrefs are Sogou redirects (`/link?url=…`) while the target sits
  * in a `data-url` attribute inside the result. A bot check is a redirect to /antispider/.
  */
-import { attr, checkPage, type HTMLElement, parseHtml, textOf } from "../html.ts";
+import { assertNoBotCheck, attr, checkPage, type HTMLElement, parseHtml, textOf } from "../html.ts";
 import type { Engine, EngineResult, EngineSearchOptions } from "../types.ts";
 import { absoluteUrl } from "../url.ts";
 import { assertNotSilentBlock } from "./common.ts";
@@ -19,6 +19,7 @@ function snippetOf(item: HTMLElement): string {
 }
 
 export function parseSogou(html: string, base = "https://www.sogou.com"): EngineResult[] {
+  assertNoBotCheck("sogou", html);
   const root = parseHtml(html);
   const results: EngineResult[] = [];
   for (const item of root.querySelectorAll("div.vrwrap, div.rb")) {
