@@ -174,7 +174,7 @@ export async function search(deps: SearchDeps, request: SearchRequest): Promise<
           safe,
           ...(lang ? { lang } : {}),
           ...(request.time ? { time: request.time } : {}),
-          timeoutMs: Math.max(1, Math.min(timeoutMs, deadline - performance.now())),
+          timeoutMs: Math.max(1, Math.round(Math.min(timeoutMs, deadline - performance.now()))),
           ...(pool && !config.directEngines.includes(engine.name) ? { pool } : {}),
           env,
           settings: { googleCx: config.googleCx, stackexchangeSite: config.stackexchangeSite },
