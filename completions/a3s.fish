@@ -14,7 +14,7 @@ function __a3s_path
             continue
         end
         switch "$path/$word"
-            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' '*/--home'
+            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--deadline' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' 'a3s search/--format' 'a3s search/--open' 'a3s search engines/-e' 'a3s search engines/--engines' 'a3s search engines/-l' 'a3s search engines/--limit' 'a3s search engines/-t' 'a3s search engines/--timeout' 'a3s search engines/--deadline' 'a3s search engines/--page' 'a3s search engines/--lang' 'a3s search engines/--safe' 'a3s search engines/--time' 'a3s search engines/--proxy' 'a3s search engines/--format' 'a3s search engines/--open' '*/--home'
                 set skip_value 1
             case 'a3s/box'
                 set path 'a3s box'
@@ -200,6 +200,8 @@ function __a3s_path
                 set path 'a3s cron daemon'
             case 'a3s cron/help'
                 set path 'a3s cron help'
+            case 'a3s search/engines'
+                set path 'a3s search engines'
             case 'a3s config/get'
                 set path 'a3s config get'
             case 'a3s config/set'
@@ -645,14 +647,35 @@ complete -c a3s -n '__a3s_at a3s cron daemon' -f
 # a3s cron help
 
 # a3s search
-complete -c a3s -n '__a3s_at a3s search' -s e -l engines -r -F -d 'engines to query, comma-separated'
-complete -c a3s -n '__a3s_at a3s search' -s l -l limit -r -F -d 'number of results'
-complete -c a3s -n '__a3s_at a3s search' -s t -l timeout -r -F -d 'per-engine timeout'
-complete -c a3s -n '__a3s_at a3s search' -l page -r -F -d 'result page'
-complete -c a3s -n '__a3s_at a3s search' -l lang -r -F -d 'result language'
-complete -c a3s -n '__a3s_at a3s search' -l safe -r -F -d 'safe search: off, moderate, strict'
-complete -c a3s -n '__a3s_at a3s search' -l time -r -F -d 'day, week, month or year'
-complete -c a3s -n '__a3s_at a3s search' -l proxy -r -F -d 'proxy to use (http, https, socks5)'
+complete -c a3s -n '__a3s_at a3s search' -f
+complete -c a3s -n '__a3s_at a3s search' -s e -l engines -r -F -d 'engines to query, comma-separated names or shortcuts (default: search.engines)'
+complete -c a3s -n '__a3s_at a3s search' -s l -l limit -r -F -d 'number of results (default: search.limit)'
+complete -c a3s -n '__a3s_at a3s search' -s t -l timeout -r -F -d 'per-engine timeout (default: search.timeoutMs)'
+complete -c a3s -n '__a3s_at a3s search' -l deadline -r -F -d 'deadline for the whole query (default: search.deadlineMs)'
+complete -c a3s -n '__a3s_at a3s search' -l page -r -F -d 'result page (default: 1)'
+complete -c a3s -n '__a3s_at a3s search' -l lang -r -F -d 'result language, e.g. en, de-CH (default: search.lang)'
+complete -c a3s -n '__a3s_at a3s search' -l safe -r -F -d 'safe search: off, moderate, strict (default: search.safe)'
+complete -c a3s -n '__a3s_at a3s search' -l time -r -F -d 'only results from the last day, week, month or year'
+complete -c a3s -n '__a3s_at a3s search' -l proxy -r -F -d 'proxy for the engines: http, https or socks5 URL (repeatable; replaces search.proxies)'
+complete -c a3s -n '__a3s_at a3s search' -l format -r -F -d 'output format'
+complete -c a3s -n '__a3s_at a3s search' -l open -r -F -d 'open result N in the browser ($BROWSER, or the system\'s opener)'
+complete -c a3s -n '__a3s_at a3s search' -l no-cache -d 'query the engines even if a cached answer exists'
+complete -c a3s -n '__a3s_at a3s search' -a 'engines' -d 'List search engines, their shortcuts and whether they can run'
+
+# a3s search engines
+complete -c a3s -n '__a3s_at a3s search engines' -f
+complete -c a3s -n '__a3s_at a3s search engines' -s e -l engines -r -F -d 'engines to query, comma-separated names or shortcuts (default: search.engines)'
+complete -c a3s -n '__a3s_at a3s search engines' -s l -l limit -r -F -d 'number of results (default: search.limit)'
+complete -c a3s -n '__a3s_at a3s search engines' -s t -l timeout -r -F -d 'per-engine timeout (default: search.timeoutMs)'
+complete -c a3s -n '__a3s_at a3s search engines' -l deadline -r -F -d 'deadline for the whole query (default: search.deadlineMs)'
+complete -c a3s -n '__a3s_at a3s search engines' -l page -r -F -d 'result page (default: 1)'
+complete -c a3s -n '__a3s_at a3s search engines' -l lang -r -F -d 'result language, e.g. en, de-CH (default: search.lang)'
+complete -c a3s -n '__a3s_at a3s search engines' -l safe -r -F -d 'safe search: off, moderate, strict (default: search.safe)'
+complete -c a3s -n '__a3s_at a3s search engines' -l time -r -F -d 'only results from the last day, week, month or year'
+complete -c a3s -n '__a3s_at a3s search engines' -l proxy -r -F -d 'proxy for the engines: http, https or socks5 URL (repeatable; replaces search.proxies)'
+complete -c a3s -n '__a3s_at a3s search engines' -l format -r -F -d 'output format'
+complete -c a3s -n '__a3s_at a3s search engines' -l open -r -F -d 'open result N in the browser ($BROWSER, or the system\'s opener)'
+complete -c a3s -n '__a3s_at a3s search engines' -l no-cache -d 'query the engines even if a cached answer exists'
 
 # a3s config
 complete -c a3s -n '__a3s_at a3s config' -f

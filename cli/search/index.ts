@@ -26,9 +26,13 @@ const FlagsSchema = z.object({
   page: positiveInt("--page", 100).optional(),
   lang: z.string().optional(),
   safe: z.enum(["off", "moderate", "strict"], { error: "--safe must be off, moderate or strict" }).optional(),
-  time: z.enum(["day", "week", "month", "year"], { error: "--time must be day, week, month or year" }).optional(),
+  time: z
+    .enum(["day", "week", "month", "year"], { error: "--time must be day, week, month or year" })
+    .optional(),
   proxy: z.array(z.string()).default([]),
-  format: z.enum(["human", "compact", "json"], { error: "--format must be human, compact or json" }).default("human"),
+  format: z
+    .enum(["human", "compact", "json"], { error: "--format must be human, compact or json" })
+    .default("human"),
   open: positiveInt("--open", 200).optional(),
   cache: z.boolean().default(true),
 });
@@ -40,7 +44,9 @@ function collectProxy(value: string, previous: string[] = []): string[] {
 function parseFlags(raw: unknown): z.infer<typeof FlagsSchema> {
   const result = FlagsSchema.safeParse(raw);
   if (!result.success) {
-    throw new A3sError("usage", result.error.issues[0]?.message ?? "invalid option", { hint: "see 'a3s search --help'" });
+    throw new A3sError("usage", result.error.issues[0]?.message ?? "invalid option", {
+      hint: "see 'a3s search --help'",
+    });
   }
   return result.data;
 }
@@ -49,7 +55,10 @@ export function searchCommand(): Command {
   return new Command("search")
     .description("Meta search: query many engines at once and rank by consensus")
     .argument("<query...>", "what to search for")
-    .option("-e, --engines <list>", "engines to query, comma-separated names or shortcuts (default: search.engines)")
+    .option(
+      "-e, --engines <list>",
+      "engines to query, comma-separated names or shortcuts (default: search.engines)",
+    )
     .option("-l, --limit <n>", "number of results (default: search.limit)")
     .option("-t, --timeout <ms>", "per-engine timeout (default: search.timeoutMs)")
     .option("--deadline <ms>", "deadline for the whole query (default: search.deadlineMs)")
@@ -57,8 +66,14 @@ export function searchCommand(): Command {
     .option("--lang <code>", "result language, e.g. en, de-CH (default: search.lang)")
     .option("--safe <level>", "safe search: off, moderate, strict (default: search.safe)")
     .option("--time <range>", "only results from the last day, week, month or year")
-    .option("--proxy <url>", "proxy for the engines: http, https or socks5 URL (repeatable; replaces search.proxies)", collectProxy)
-    .addOption(new Option("--format <format>", "output format").choices(["human", "compact", "json"]).default("human"))
+    .option(
+      "--proxy <url>",
+      "proxy for the engines: http, https or socks5 URL (repeatable; replaces search.proxies)",
+      collectProxy,
+    )
+    .addOption(
+      new Option("--format <format>", "output format").choices(["human", "compact", "json"]).default("human"),
+    )
     .option("--open <n>", "open result N in the browser ($BROWSER, or the system's opener)")
     .option("--no-cache", "query the engines even if a cached answer exists")
     .addCommand(enginesCommand())
@@ -93,7 +108,10 @@ export function searchCommand(): Command {
       if (flags.open !== undefined) {
         const result = response.results[flags.open - 1];
         if (result === undefined) {
-          throw new A3sError("usage", `--open ${flags.open}: there are only ${response.results.length} results`);
+          throw new A3sError(
+            "usage",
+            `--open ${flags.open}: there are only ${response.results.length} results`,
+          );
         }
         openInBrowser(result.url, env);
       }

@@ -49,7 +49,15 @@ export class SearchCache {
     this.db.run(
       `INSERT OR REPLACE INTO search_cache (key, query, engines, page, created_at, expires_at, response)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [key, parts.query, parts.engines.join(","), parts.page, now, now + ttlSeconds * 1000, JSON.stringify(value)],
+      [
+        key,
+        parts.query,
+        parts.engines.join(","),
+        parts.page,
+        now,
+        now + ttlSeconds * 1000,
+        JSON.stringify(value),
+      ],
     );
   }
 

@@ -3,14 +3,26 @@
  * and fast enough for 8 pages × 20 results within a few milliseconds), text extraction that
  * collapses whitespace, and the bot-check detection every scraped engine runs before parsing.
  */
-import { type HTMLElement, parse } from "node-html-parser";
+import type { HTMLElement } from "node-html-parser";
 import { A3sError } from "../core/errors.ts";
 
 export type { HTMLElement };
 
+type Parser = typeof import("node-html-parser");
+let parser: Parser | undefined;
+
+/**
+ * The parser is loaded on first use, not at import: a cached answer (the common case for agents
+ * repeating a query) never parses HTML and should not pay for loading the parser.
+ */
+function htmlParser(): Parser {
+  parser ??= require("node-html-parser") as Parser;
+  return parser;
+}
+
 export function parseHtml(html: string): HTMLElement {
   // Scripts and styles are kept as raw text nodes: never needed, and parsing them costs time.
-  return parse(html, { blockTextElements: { script: false, style: false, noscript: false } });
+  return htmlParser().parse(html, { blockTextElements: { script: false, style: false, noscript: false } });
 }
 
 /** Visible text with entities decoded and whitespace collapsed; "" for a missing element. */
@@ -22,7 +34,7 @@ export function textOf(element: HTMLElement | null | undefined): string {
 /** Strips tags from an HTML fragment an API returns (MediaWiki's snippets, Baidu's abstracts). */
 export function stripTags(fragment: string): string {
   if (!fragment.includes("<") && !fragment.includes("&")) return fragment.replace(/\s+/g, " ").trim();
-  return textOf(parse(fragment));
+  return textOf(htmlParser().parse(fragment));
 }
 
 export function attr(element: HTMLElement | null | undefined, name: string): string | undefined {
@@ -41,7 +53,10 @@ const BOT_CHECK_MARKERS: ReadonlyArray<[RegExp, string]> = [
   [/<(?:script|iframe)[^>]+src=["'][^"']*\/recaptcha\/(?:api|enterprise)/i, "reCAPTCHA"],
   [/<(?:script|iframe)[^>]+src=["'][^"']*hcaptcha\.com/i, "hCaptcha"],
   [/<(?:script|iframe)[^>]+src=["'][^"']*challenges\.cloudflare\.com/i, "Turnstile"],
-  [/<title>\s*百度安全验证\s*<\/title>|<form[^>]+action=["'][^"']*wappass\.baidu\.com/i, "Baidu security check"],
+  [
+    /<title>\s*百度安全验证\s*<\/title>|<form[^>]+action=["'][^"']*wappass\.baidu\.com/i,
+    "Baidu security check",
+  ],
   [/<form[^>]+action=["'][^"']*antispider/i, "Sogou anti-spider check"],
   [/<div[^>]+id=["']b_captcha|<iframe[^>]+src=["'][^"']*\/turing\/captcha/i, "Bing verification"],
   [/<form[^>]+action=["'][^"']*\/captcha\b/i, "CAPTCHA form"],

@@ -1,10 +1,10 @@
 /** The engines' HTTP client against local servers: redirects, bot-check redirects, encodings, retry. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import http from "node:http";
-import net from "node:net";
+import type net from "node:net";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import { expectA3sErrorAsync } from "../../tests/expect-error.ts";
 import { deadAddress, startHttpProxy } from "../../tests/e2e/search-engines.ts";
+import { expectA3sErrorAsync } from "../../tests/expect-error.ts";
 import { engineHttp } from "./http.ts";
 import { ProxyPool } from "./proxy-pool.ts";
 
@@ -17,14 +17,21 @@ beforeAll(async () => {
     const path = request.url ?? "/";
     hits[path] = (hits[path] ?? 0) + 1;
     if (path === "/moved") return void response.writeHead(302, { location: "/final" }).end();
-    if (path === "/to-captcha") return void response.writeHead(302, { location: "https://wappass.baidu.com/static/captcha/tuxing.html" }).end();
-    if (path === "/gzip") return void response.writeHead(200, { "content-encoding": "gzip" }).end(gzipSync("zipped ✓"));
-    if (path === "/br") return void response.writeHead(200, { "content-encoding": "br" }).end(brotliCompressSync("brotli ✓"));
+    if (path === "/to-captcha")
+      return void response
+        .writeHead(302, { location: "https://wappass.baidu.com/static/captcha/tuxing.html" })
+        .end();
+    if (path === "/gzip")
+      return void response.writeHead(200, { "content-encoding": "gzip" }).end(gzipSync("zipped ✓"));
+    if (path === "/br")
+      return void response.writeHead(200, { "content-encoding": "br" }).end(brotliCompressSync("brotli ✓"));
     if (path === "/fail") return void response.writeHead(500).end("boom");
     if (path === "/form" && request.method === "POST") {
       let body = "";
       request.on("data", (chunk) => (body += chunk));
-      request.on("end", () => response.end(`${request.headers["content-type"]}|${body}|${request.headers["user-agent"]}`));
+      request.on("end", () =>
+        response.end(`${request.headers["content-type"]}|${body}|${request.headers["user-agent"]}`),
+      );
       return;
     }
     response.end(`page ${path}`);

@@ -90,8 +90,7 @@ async function fetchFollowing(
   options: EngineHttpOptions,
   proxy: ProxyEntry | undefined,
 ): Promise<FetchedPage> {
-  const dispatcher =
-    proxy && options.pool ? await options.pool.dispatcher(proxy) : await direct(options.env);
+  const dispatcher = proxy && options.pool ? await options.pool.dispatcher(proxy) : await direct(options.env);
   let target = url;
   let method = spec.method ?? (spec.form || spec.json !== undefined ? "POST" : "GET");
   let body: string | null = null;
@@ -123,7 +122,8 @@ async function fetchFollowing(
     if (response.status >= 300 && response.status < 400 && location !== undefined) {
       await response.body.dump();
       const next = new URL(location, target).href;
-      if (spec.blockedRedirect?.test(next)) throw blockedError(options.engine, `redirect to ${new URL(next).host}`);
+      if (spec.blockedRedirect?.test(next))
+        throw blockedError(options.engine, `redirect to ${new URL(next).host}`);
       if (hop >= MAX_REDIRECTS) throw new A3sError("network", `${options.engine}: too many redirects`);
       target = next;
       // 303 (and, as browsers do, 301/302 after a POST) turn into a GET without a body.

@@ -23,8 +23,16 @@ describe("aggregate", () => {
 
   test("consensus beats a single engine's top hit", () => {
     const runs: EngineRun[] = [
-      { engine: "a", weight: 1, results: hits("https://solo.example/", "https://x.example/", "https://shared.example/") },
-      { engine: "b", weight: 1, results: hits("https://y.example/", "https://z.example/", "https://shared.example/") },
+      {
+        engine: "a",
+        weight: 1,
+        results: hits("https://solo.example/", "https://x.example/", "https://shared.example/"),
+      },
+      {
+        engine: "b",
+        weight: 1,
+        results: hits("https://y.example/", "https://z.example/", "https://shared.example/"),
+      },
     ];
     const ranked = aggregate(runs);
     expect(ranked[0]?.url).toBe("https://shared.example/");
@@ -54,12 +62,21 @@ describe("aggregate", () => {
       {
         engine: "light",
         weight: 0.5,
-        results: [{ url: "https://a.example/", title: "Short", snippet: "", publishedDate: "2024-05-01T00:00:00.000Z" }],
+        results: [
+          {
+            url: "https://a.example/",
+            title: "Short",
+            snippet: "",
+            publishedDate: "2024-05-01T00:00:00.000Z",
+          },
+        ],
       },
       {
         engine: "heavy",
         weight: 1.5,
-        results: [{ url: "https://a.example", title: "The full title", snippet: "", thumbnail: "https://img/1.png" }],
+        results: [
+          { url: "https://a.example", title: "The full title", snippet: "", thumbnail: "https://img/1.png" },
+        ],
       },
     ];
     const [first] = aggregate(runs);
@@ -69,7 +86,9 @@ describe("aggregate", () => {
   });
 
   test("an engine repeating a page counts once, at its best position", () => {
-    const ranked = aggregate([{ engine: "a", weight: 1, results: hits("https://a.example/", "http://a.example") }]);
+    const ranked = aggregate([
+      { engine: "a", weight: 1, results: hits("https://a.example/", "http://a.example") },
+    ]);
     expect(ranked).toHaveLength(1);
     expect(ranked[0]?.positions).toEqual({ a: 1 });
   });

@@ -1,11 +1,11 @@
 /** The orchestrator with real engines against local fake servers serving the recorded fixtures. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { expectA3sErrorAsync } from "../../tests/expect-error.ts";
 import { type FakeEngines, startFakeEngines } from "../../tests/e2e/search-engines.ts";
+import { expectA3sErrorAsync } from "../../tests/expect-error.ts";
 import { ConfigSchema } from "../core/config.ts";
 import { openDatabase } from "../core/db.ts";
-import { engineSetup, listEngines, search } from "./search.ts";
 import { findEngine } from "./engines/index.ts";
+import { engineSetup, listEngines, search } from "./search.ts";
 
 let fake: FakeEngines;
 
@@ -36,8 +36,14 @@ describe("search", () => {
   });
 
   test("an engine without its API key is reported without a request; with the key it runs", async () => {
-    const without = await search({ config: config(), env: {} }, { query: "rust async runtime", engines: ["tavily", "wiki"] });
-    expect(without.engines[0]?.error).toEqual({ code: "usage", message: "tavily: no API key (set TAVILY_API_KEY)" });
+    const without = await search(
+      { config: config(), env: {} },
+      { query: "rust async runtime", engines: ["tavily", "wiki"] },
+    );
+    expect(without.engines[0]?.error).toEqual({
+      code: "usage",
+      message: "tavily: no API key (set TAVILY_API_KEY)",
+    });
     expect(fake.hits.tavily).toBe(0);
     const withKey = await search(
       { config: config({ apiKeyEnv: { tavily: "MY_TAVILY" } }), env: { MY_TAVILY: "tvly-1" } },
@@ -60,7 +66,11 @@ describe("search", () => {
 
   test("an empty query and an unknown engine are usage errors", async () => {
     await expectA3sErrorAsync(search({ config: config(), env: {} }, { query: "  " }), "usage", /empty/);
-    await expectA3sErrorAsync(search({ config: config(), env: {} }, { query: "x", engines: ["nope"] }), "usage", /unknown search engine 'nope'/);
+    await expectA3sErrorAsync(
+      search({ config: config(), env: {} }, { query: "x", engines: ["nope"] }),
+      "usage",
+      /unknown search engine 'nope'/,
+    );
   });
 });
 
@@ -75,6 +85,8 @@ describe("engine setup", () => {
     expect(engineSetup(searx, config({ searxngUrl: "https://searx.example" }), {})).toMatchObject({
       baseUrl: "https://searx.example",
     });
-    expect(listEngines(config(), {}).find((e) => e.name === "google")?.reason).toBe("no API key (set GOOGLE_API_KEY)");
+    expect(listEngines(config(), {}).find((e) => e.name === "google")?.reason).toBe(
+      "no API key (set GOOGLE_API_KEY)",
+    );
   });
 });

@@ -99,8 +99,10 @@ export function engineSetup(engine: Engine, config: SearchConfig, env: NodeJS.Pr
   const setup: EngineSetup = { engine, baseUrl, weight: config.weights[engine.name] ?? engine.weight };
   if (apiKey) setup.apiKey = apiKey;
   if (engine.apiKeyRequired && !apiKey) setup.unavailable = `no API key (set ${keyEnv})`;
-  else if (engine.name === "searxng" && baseUrl === "") setup.unavailable = "no instance (set search.searxngUrl)";
-  else if (engine.requires?.includes("googleCx") && !config.googleCx) setup.unavailable = "no engine id (set search.googleCx)";
+  else if (engine.name === "searxng" && baseUrl === "")
+    setup.unavailable = "no instance (set search.searxngUrl)";
+  else if (engine.requires?.includes("googleCx") && !config.googleCx)
+    setup.unavailable = "no engine id (set search.googleCx)";
   return setup;
 }
 
@@ -161,7 +163,10 @@ export async function search(deps: SearchDeps, request: SearchRequest): Promise<
 
   const proxies = request.proxies ?? config.proxies;
   const pool =
-    deps.pool ?? (proxies.length > 0 ? new ProxyPool(proxies, { connectTimeoutMs: request.timeoutMs ?? config.timeoutMs }) : undefined);
+    deps.pool ??
+    (proxies.length > 0
+      ? new ProxyPool(proxies, { connectTimeoutMs: request.timeoutMs ?? config.timeoutMs })
+      : undefined);
   const timeoutMs = request.timeoutMs ?? config.timeoutMs;
   const deadline = started + (request.deadlineMs ?? config.deadlineMs);
   const searchedAt = new Date().toISOString();
@@ -184,12 +189,16 @@ export async function search(deps: SearchDeps, request: SearchRequest): Promise<
     );
     const succeeded = outcomes.filter((o) => o.report.error === null);
     if (succeeded.length === 0) {
-      const detail = outcomes.map((o) => `${o.report.name}: ${o.report.error?.message}`).join("; ");
+      const detail = outcomes.map((o) => o.report.error?.message).join("; ");
       throw new A3sError("network", `every search engine failed (${detail})`, {
         hint: "retry later, raise --timeout, try other engines (-e), or route them through --proxy",
       });
     }
-    const runs: EngineRun[] = succeeded.map((o) => ({ engine: o.setup.engine.name, weight: o.setup.weight, results: o.results }));
+    const runs: EngineRun[] = succeeded.map((o) => ({
+      engine: o.setup.engine.name,
+      weight: o.setup.weight,
+      results: o.results,
+    }));
     const ranked = aggregate(runs).map((result, index) => ({ rank: index + 1, ...result }));
     const response: SearchResponse = {
       query,
@@ -242,7 +251,8 @@ async function runEngine(setup: EngineSetup, options: RunOptions): Promise<Outco
       error,
     },
   });
-  if (setup.unavailable) return report([], { code: "usage", message: `${engine.name}: ${setup.unavailable}` });
+  if (setup.unavailable)
+    return report([], { code: "usage", message: `${engine.name}: ${setup.unavailable}` });
 
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort();
@@ -282,19 +292,31 @@ async function runEngine(setup: EngineSetup, options: RunOptions): Promise<Outco
       timedOut,
     ]);
     if (outcome === "timeout") {
-      return report([], { code: "network", message: `${engine.name}: timed out after ${options.timeoutMs} ms` }, lastProxy);
+      return report(
+        [],
+        { code: "network", message: `${engine.name}: timed out after ${options.timeoutMs} ms` },
+        lastProxy,
+      );
     }
     log.debug(`${engine.name}: ${outcome.length} results in ${round(performance.now() - started)} ms`);
     return report(outcome, null, lastProxy);
   } catch (err) {
     if (controller.signal.aborted && !options.signal?.aborted) {
-      return report([], { code: "network", message: `${engine.name}: timed out after ${options.timeoutMs} ms` }, lastProxy);
+      return report(
+        [],
+        { code: "network", message: `${engine.name}: timed out after ${options.timeoutMs} ms` },
+        lastProxy,
+      );
     }
     const error = isA3sError(err)
       ? err
-      : new A3sError("internal", `${engine.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      : new A3sError("internal", `${engine.name}: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
     log.info(`${engine.name} failed: ${error.message}`, { code: error.code });
-    const message = error.message.startsWith(engine.name) ? error.message : `${engine.name}: ${error.message}`;
+    const message = error.message.startsWith(engine.name)
+      ? error.message
+      : `${engine.name}: ${error.message}`;
     return report([], { code: error.code, message, ...(error.hint ? { hint: error.hint } : {}) }, lastProxy);
   } finally {
     clearTimeout(timer);

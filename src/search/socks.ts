@@ -114,7 +114,8 @@ export async function socksConnect(
       : Buffer.concat([Buffer.from([3, host.length]), host]);
     socket.write(Buffer.concat([Buffer.from([5, 1, 0]), address, port]));
     const [, reply, , type] = await reader.read(4);
-    if (reply !== 0) throw new Error(`SOCKS CONNECT failed: ${REPLY_MESSAGES[reply ?? 1] ?? `code ${reply}`}`);
+    if (reply !== 0)
+      throw new Error(`SOCKS CONNECT failed: ${REPLY_MESSAGES[reply ?? 1] ?? `code ${reply}`}`);
     // Skip the bound address the proxy reports: we have no use for it.
     const addressLength = type === 1 ? 4 : type === 4 ? 16 : ((await reader.read(1))[0] ?? 0);
     await reader.read(addressLength + 2);

@@ -18,7 +18,9 @@ describe("normalizeUrl", () => {
     expect(normalizeUrl("https://example.com/search?b=2&a=1&utm_campaign=x")).toBe(
       "example.com/search?a=1&b=2",
     );
-    expect(normalizeUrl("https://example.com/search?a=1")).not.toBe(normalizeUrl("https://example.com/search?a=2"));
+    expect(normalizeUrl("https://example.com/search?a=1")).not.toBe(
+      normalizeUrl("https://example.com/search?a=2"),
+    );
   });
 
   test("different paths and ports stay different", () => {
@@ -34,7 +36,9 @@ describe("normalizeUrl", () => {
 
 describe("cleanUrl", () => {
   test("drops tracking parameters and the fragment but keeps the scheme and host", () => {
-    expect(cleanUrl("https://www.example.com/a?utm_source=x&id=3#frag")).toBe("https://www.example.com/a?id=3");
+    expect(cleanUrl("https://www.example.com/a?utm_source=x&id=3#frag")).toBe(
+      "https://www.example.com/a?id=3",
+    );
   });
 });
 

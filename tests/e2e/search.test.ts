@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SearchResponse } from "../../src/search/search.ts";
 import { a3s, ensureBuilt, expectExit, tempHome } from "./a3s.ts";
-import { deadAddress, type FakeEngines, type ProxyServer, startFakeEngines, startHttpProxy } from "./search-engines.ts";
+import {
+  deadAddress,
+  type FakeEngines,
+  type ProxyServer,
+  startFakeEngines,
+  startHttpProxy,
+} from "./search-engines.ts";
 
 let engines: FakeEngines;
 let proxy: ProxyServer;
@@ -43,7 +49,10 @@ function env(extra: Record<string, string> = {}, baseUrls: Record<string, string
 }
 
 async function searchJson(args: string[], options: { home?: string; env?: Record<string, string> } = {}) {
-  const result = expectExit(await a3s(["search", ...args, "--json"], { home: options.home ?? tempHome(), env: options.env ?? env() }), 0);
+  const result = expectExit(
+    await a3s(["search", ...args, "--json"], { home: options.home ?? tempHome(), env: options.env ?? env() }),
+    0,
+  );
   return result.json<SearchResponse>();
 }
 
@@ -77,10 +86,13 @@ describe("a3s search", () => {
     try {
       const baseUrls = { ...engines.baseUrls, duckduckgo: captcha.baseUrls.duckduckgo as string };
       const home = tempHome();
-      const result = await a3s(["search", "rust async runtime", "-e", "ddg,bing,baidu,mjk,wiki", "-t", "800", "--json"], {
-        home,
-        env: env({}, baseUrls),
-      });
+      const result = await a3s(
+        ["search", "rust async runtime", "-e", "ddg,bing,baidu,mjk,wiki", "-t", "800", "--json"],
+        {
+          home,
+          env: env({}, baseUrls),
+        },
+      );
       const response = expectExit(result, 0).json<SearchResponse>();
       const byName = Object.fromEntries(response.engines.map((e) => [e.name, e]));
       expect(byName.duckduckgo?.error?.code).toBe("permission");
@@ -97,12 +109,17 @@ describe("a3s search", () => {
 
       // Human mode: results on stdout, one warning per failed engine on stderr.
       const human = expectExit(
-        await a3s(["search", "rust async runtime", "-e", "ddg,bing,mjk", "--no-cache"], { home, env: env({}, baseUrls) }),
+        await a3s(["search", "rust async runtime", "-e", "ddg,bing,mjk", "--no-cache"], {
+          home,
+          env: env({}, baseUrls),
+        }),
         0,
       );
       expect(human.stdout).toContain(" 1. Tokio - An asynchronous Rust runtime\n    https://tokio.rs/\n");
       expect(human.stdout).not.toContain("warning");
-      expect(human.stderr).toContain("warning: duckduckgo answered with a bot check (challenge form) instead of results");
+      expect(human.stderr).toContain(
+        "warning: duckduckgo answered with a bot check (challenge form) instead of results",
+      );
       expect(human.stderr).toContain("warning: bing answered HTTP 500");
       expect(human.stderr).toContain("10 of 10 results from 1/3 engines");
     } finally {
@@ -111,22 +128,36 @@ describe("a3s search", () => {
   });
 
   test("every engine failing is an error with the network exit code", async () => {
-    const result = await a3s(["search", "rust async runtime", "-e", "bing,baidu", "-t", "300", "--json"], { env: env() });
+    const result = await a3s(["search", "rust async runtime", "-e", "bing,baidu", "-t", "300", "--json"], {
+      env: env(),
+    });
     expectExit(result, 5);
     const body = result.json<{ error: { code: string; message: string } }>();
     expect(body.error.code).toBe("network");
-    expect(body.error.message).toContain("bing: bing answered HTTP 500");
+    expect(body.error.message).toContain("(bing answered HTTP 500; baidu: timed out after 300 ms)");
     expect(body.error.message).toContain("baidu: timed out after 300 ms");
   });
 
   test("goes through the proxy pool; a dead proxy is skipped and results are unchanged", async () => {
     const before = proxy.requests;
-    const response = await searchJson(["rust async runtime", "-e", "ddg,br,mjk,wiki", "--proxy", dead, "--proxy", proxy.url]);
+    const response = await searchJson([
+      "rust async runtime",
+      "-e",
+      "ddg,br,mjk,wiki",
+      "--proxy",
+      dead,
+      "--proxy",
+      proxy.url,
+    ]);
     expect(response.engines.every((e) => e.error === null)).toBe(true);
     // Every engine's successful request went through the live proxy.
     expect(response.engines.map((e) => e.proxy)).toEqual([proxy.url, proxy.url, proxy.url, proxy.url]);
     expect(proxy.requests - before).toBe(4);
-    expect(response.results.find((r) => r.url === "https://tokio.rs/")?.engines).toEqual(["duckduckgo", "brave", "mojeek"]);
+    expect(response.results.find((r) => r.url === "https://tokio.rs/")?.engines).toEqual([
+      "duckduckgo",
+      "brave",
+      "mojeek",
+    ]);
   });
 
   test("a repeated query is answered from the cache without reaching the engines", async () => {
@@ -160,9 +191,12 @@ describe("a3s search", () => {
     writeFileSync(browser, `#!/bin/sh\necho "$1" > ${opened}\n`);
     chmodSync(browser, 0o755);
     const result = expectExit(
-      await a3s(["search", "rust async runtime", "-e", "sg,360", "--format", "compact", "-l", "3", "--open", "2"], {
-        env: env({ BROWSER: browser }),
-      }),
+      await a3s(
+        ["search", "rust async runtime", "-e", "sg,360", "--format", "compact", "-l", "3", "--open", "2"],
+        {
+          env: env({ BROWSER: browser }),
+        },
+      ),
       0,
     );
     const lines = result.stdout.trimEnd().split("\n");
@@ -184,8 +218,13 @@ describe("a3s search", () => {
   });
 
   test("search engines lists every engine with its state", async () => {
-    const listing = expectExit(await a3s(["search", "engines", "--json"], { env: { TAVILY_API_KEY: "tvly-test" } }), 0);
-    const { engines: rows } = listing.json<{ engines: Array<{ name: string; available: boolean; default: boolean; reason: string | null }> }>();
+    const listing = expectExit(
+      await a3s(["search", "engines", "--json"], { env: { TAVILY_API_KEY: "tvly-test" } }),
+      0,
+    );
+    const { engines: rows } = listing.json<{
+      engines: Array<{ name: string; available: boolean; default: boolean; reason: string | null }>;
+    }>();
     expect(rows.map((r) => r.name)).toEqual([
       "duckduckgo",
       "wikipedia",

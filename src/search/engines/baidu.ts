@@ -25,7 +25,11 @@ export function parseBaidu(text: string): EngineResult[] {
   const results: EngineResult[] = [];
   for (const entry of body.feed?.entry ?? []) {
     if (!entry?.title || !entry.url) continue;
-    const result: EngineResult = { url: entry.url, title: stripTags(entry.title), snippet: stripTags(entry.abs ?? "") };
+    const result: EngineResult = {
+      url: entry.url,
+      title: stripTags(entry.title),
+      snippet: stripTags(entry.abs ?? ""),
+    };
     const date = isoDate(typeof entry.time === "string" ? Number(entry.time) : entry.time);
     if (date) result.publishedDate = date;
     results.push(result);

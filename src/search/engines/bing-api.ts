@@ -15,7 +15,13 @@ interface BingApiResponse {
   error?: { code?: string; message?: string };
   errors?: Array<{ code?: string; message?: string }>;
   webPages?: {
-    value?: Array<{ name?: string; url?: string; snippet?: string; datePublished?: string; thumbnailUrl?: string }>;
+    value?: Array<{
+      name?: string;
+      url?: string;
+      snippet?: string;
+      datePublished?: string;
+      thumbnailUrl?: string;
+    }>;
   };
 }
 
@@ -28,7 +34,10 @@ export function parseBingApi(text: string, status = 200): EngineResult[] {
   }
   const error = body.error ?? body.errors?.[0];
   if (error || status >= 400) {
-    throw new A3sError(status === 401 || status === 403 ? "permission" : "network", `bing-api: ${error?.message ?? `HTTP ${status}`}`);
+    throw new A3sError(
+      status === 401 || status === 403 ? "permission" : "network",
+      `bing-api: ${error?.message ?? `HTTP ${status}`}`,
+    );
   }
   const results: EngineResult[] = [];
   for (const page of body.webPages?.value ?? []) {

@@ -26,7 +26,11 @@ export function parseBraveApi(text: string, status = 200): EngineResult[] {
   const results: EngineResult[] = [];
   for (const hit of body.web?.results ?? []) {
     if (!hit.url) continue;
-    const result: EngineResult = { url: hit.url, title: stripTags(hit.title ?? hit.url), snippet: stripTags(hit.description ?? "") };
+    const result: EngineResult = {
+      url: hit.url,
+      title: stripTags(hit.title ?? hit.url),
+      snippet: stripTags(hit.description ?? ""),
+    };
     const date = isoDate(hit.page_age);
     if (date) result.publishedDate = date;
     if (hit.thumbnail?.src) result.thumbnail = hit.thumbnail.src;
@@ -45,13 +49,21 @@ export const braveApi: Engine = {
   apiKeyRequired: true,
   api: true,
   async search(query: string, page: number, options: EngineSearchOptions): Promise<EngineResult[]> {
-    const params = new URLSearchParams({ q: query, count: "20", offset: String(page - 1), safesearch: options.safe });
+    const params = new URLSearchParams({
+      q: query,
+      count: "20",
+      offset: String(page - 1),
+      safesearch: options.safe,
+    });
     if (options.time) params.set("freshness", FRESHNESS[options.time]);
     const { language } = splitLang(options.lang);
     if (language) params.set("search_lang", language);
-    const response = await options.http.fetch(`${options.baseUrl.replace(/\/$/, "")}/res/v1/web/search?${params}`, {
-      headers: { accept: "application/json", "x-subscription-token": options.apiKey ?? "" },
-    });
+    const response = await options.http.fetch(
+      `${options.baseUrl.replace(/\/$/, "")}/res/v1/web/search?${params}`,
+      {
+        headers: { accept: "application/json", "x-subscription-token": options.apiKey ?? "" },
+      },
+    );
     return parseBraveApi(response.text, response.status);
   },
 };

@@ -22,7 +22,8 @@ export function sinceDate(time: TimeRange, now = Date.now()): string {
   return new Date(now - TIME_RANGE_SECONDS[time] * 1000).toISOString().slice(0, 10);
 }
 
-const LOOSE_BOT_CHECK = /captcha|verify you are (?:a )?human|unusual traffic|are you a robot|安全验证|异常流量/i;
+const LOOSE_BOT_CHECK =
+  /captcha|verify you are (?:a )?human|unusual traffic|are you a robot|安全验证|异常流量/i;
 
 /**
  * Called when a scraped page yielded no results: a page without results that talks about CAPTCHAs

@@ -37,7 +37,8 @@ export function parseDuckDuckGo(html: string, pageUrl = "https://html.duckduckgo
     if (date) result.publishedDate = date;
     results.push(result);
   }
-  if (results.length === 0 && root.querySelector(".no-results") === null) assertNotSilentBlock("duckduckgo", root);
+  if (results.length === 0 && root.querySelector(".no-results") === null)
+    assertNotSilentBlock("duckduckgo", root);
   return results;
 }
 
@@ -46,7 +47,8 @@ function ddgTarget(href: string, pageUrl: string): string | undefined {
   const absolute = absoluteUrl(href, pageUrl);
   if (absolute === undefined) return undefined;
   const url = new URL(absolute);
-  if (url.pathname === "/l/" && url.searchParams.has("uddg")) return url.searchParams.get("uddg") ?? undefined;
+  if (url.pathname === "/l/" && url.searchParams.has("uddg"))
+    return url.searchParams.get("uddg") ?? undefined;
   // An ad click (y.js) is not a result.
   if (url.hostname.endsWith("duckduckgo.com") && url.pathname.startsWith("/y.js")) return undefined;
   return absolute;
@@ -57,7 +59,10 @@ export function nextPageForm(html: string): Record<string, string> | undefined {
   const root = parseHtml(html);
   const form = root
     .querySelectorAll("form")
-    .find((f: HTMLElement) => f.querySelector('input[name="vqd"]') !== null && f.querySelector('input[name="s"]') !== null);
+    .find(
+      (f: HTMLElement) =>
+        f.querySelector('input[name="vqd"]') !== null && f.querySelector('input[name="s"]') !== null,
+    );
   if (!form) return undefined;
   const fields: Record<string, string> = {};
   for (const input of form.querySelectorAll("input")) {
@@ -76,7 +81,12 @@ export const duckduckgo: Engine = {
   api: false,
   async search(query: string, page: number, options: EngineSearchOptions): Promise<EngineResult[]> {
     const endpoint = `${options.baseUrl.replace(/\/$/, "")}/html/`;
-    const form: Record<string, string> = { q: query, b: "", kl: ddgRegion(options.lang), kp: SAFE[options.safe] };
+    const form: Record<string, string> = {
+      q: query,
+      b: "",
+      kl: ddgRegion(options.lang),
+      kp: SAFE[options.safe],
+    };
     if (options.time) form.df = TIME[options.time];
     const headers = { referer: endpoint, cookie: `kl=${form.kl}${form.df ? `; df=${form.df}` : ""}` };
     let response = await options.http.fetch(endpoint, { method: "POST", form, headers });
@@ -86,7 +96,12 @@ export const duckduckgo: Engine = {
       if (next === undefined) return [];
       // Page 2 starts at 10, every later page is 15 further (what DDG's own form sends).
       const offset = 10 + (page - 2) * 15;
-      const fields: Record<string, string> = { ...next, s: String(offset), dc: String(offset + 1), kl: form.kl ?? "wt-wt" };
+      const fields: Record<string, string> = {
+        ...next,
+        s: String(offset),
+        dc: String(offset + 1),
+        kl: form.kl ?? "wt-wt",
+      };
       if (form.df) fields.df = form.df;
       response = await options.http.fetch(endpoint, { method: "POST", form: fields, headers });
       checkPage("duckduckgo", response);

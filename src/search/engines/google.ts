@@ -83,7 +83,9 @@ export const google: Engine = {
       params.set("lr", `lang_${language}`);
       params.set("hl", language);
     }
-    const response = await options.http.fetch(`${options.baseUrl.replace(/\/$/, "")}/customsearch/v1?${params}`);
+    const response = await options.http.fetch(
+      `${options.baseUrl.replace(/\/$/, "")}/customsearch/v1?${params}`,
+    );
     return parseGoogle(response.text, response.status);
   },
 };

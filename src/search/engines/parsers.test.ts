@@ -41,7 +41,10 @@ describe("duckduckgo", () => {
     expect(results[0]?.snippet).toStartWith(TOKIO_SNIPPET_START);
     expect(results.map((r) => r.url)).not.toContain(expect.stringContaining("y.js"));
     expect(results[7]?.url).toBe("https://en.wikipedia.org/wiki/Async/await");
-    expect(results[2]).toMatchObject({ url: "https://docs.rs/tokio/latest/tokio/runtime/index.html", title: "tokio::runtime - Rust" });
+    expect(results[2]).toMatchObject({
+      url: "https://docs.rs/tokio/latest/tokio/runtime/index.html",
+      title: "tokio::runtime - Rust",
+    });
   });
 
   test("a leading date in the snippet becomes publishedDate", () => {
@@ -88,7 +91,10 @@ describe("brave", () => {
     expect(results).toHaveLength(10);
     expect(results[0]).toMatchObject(TOKIO);
     expect(results[0]?.snippet).toStartWith(TOKIO_SNIPPET_START);
-    expect(results[2]).toMatchObject({ url: "https://tokio.rs/tokio/tutorial", title: "Tutorial | Tokio - An asynchronous Rust runtime" });
+    expect(results[2]).toMatchObject({
+      url: "https://tokio.rs/tokio/tutorial",
+      title: "Tutorial | Tokio - An asynchronous Rust runtime",
+    });
   });
 
   test("thumbnails and leading dates are picked up", () => {
@@ -106,7 +112,10 @@ describe("brave", () => {
   });
 
   test("a result without its description still parses", () => {
-    const bare = fixture("brave/results.html").replace(/<div class="generic-snippet[\s\S]*?<\/div><\/div>/g, "");
+    const bare = fixture("brave/results.html").replace(
+      /<div class="generic-snippet[\s\S]*?<\/div><\/div>/g,
+      "",
+    );
     const parsed = parseBrave(bare);
     expect(parsed).toHaveLength(10);
     expect(parsed[0]).toEqual({ ...TOKIO, snippet: "" });
@@ -120,16 +129,23 @@ describe("bing", () => {
     expect(results).toHaveLength(10);
     expect(results[0]).toMatchObject(TOKIO);
     expect(results[0]?.snippet).toStartWith(TOKIO_SNIPPET_START);
-    expect(results[4]).toMatchObject({ url: "https://crates.io/crates/tokio", title: "tokio - crates.io: Rust Package Registry" });
+    expect(results[4]).toMatchObject({
+      url: "https://crates.io/crates/tokio",
+      title: "tokio - crates.io: Rust Package Registry",
+    });
     expect(results.every((r) => !r.url.includes("bing.com"))).toBe(true);
   });
 
   test("dates in captions", () => {
-    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toBe("2024-02-13T00:00:00.000Z");
+    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toBe(
+      "2024-02-13T00:00:00.000Z",
+    );
   });
 
   test("unwrapBingUrl leaves ordinary and malformed links alone", () => {
-    expect(unwrapBingUrl("https://www.bing.com/ck/a?!&&p=x&u=a1aHR0cHM6Ly90b2tpby5ycy8&ntb=1")).toBe("https://tokio.rs/");
+    expect(unwrapBingUrl("https://www.bing.com/ck/a?!&&p=x&u=a1aHR0cHM6Ly90b2tpby5ycy8&ntb=1")).toBe(
+      "https://tokio.rs/",
+    );
     expect(unwrapBingUrl("https://tokio.rs/")).toBe("https://tokio.rs/");
     expect(unwrapBingUrl("https://www.bing.com/ck/a?u=zz")).toBe("https://www.bing.com/ck/a?u=zz");
   });
@@ -164,9 +180,16 @@ describe("baidu", () => {
   test("parses feed.entry, decoding entities, skipping the trailing empty entry", () => {
     expect(results).toHaveLength(8);
     expect(results[0]).toMatchObject(TOKIO);
-    expect(results[1]).toMatchObject({ url: "https://course.rs/advance/async/intro.html", title: "异步编程 - Rust语言圣经(Rust Course)" });
-    expect(results.find((r) => r.url === "https://rust-lang.github.io/async-book/")?.snippet).toContain("Rust's async");
-    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toBe("2024-02-13T00:00:00.000Z");
+    expect(results[1]).toMatchObject({
+      url: "https://course.rs/advance/async/intro.html",
+      title: "异步编程 - Rust语言圣经(Rust Course)",
+    });
+    expect(results.find((r) => r.url === "https://rust-lang.github.io/async-book/")?.snippet).toContain(
+      "Rust's async",
+    );
+    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toBe(
+      "2024-02-13T00:00:00.000Z",
+    );
   });
 
   test("the security-check page is a bot check; an HTML page is not JSON", () => {
@@ -182,7 +205,9 @@ describe("sogou", () => {
     expect(results).toHaveLength(8);
     expect(results[0]).toMatchObject(TOKIO);
     expect(results[3]).toMatchObject({ url: "https://www.rust-lang.org/zh-CN/", title: "Rust 程序设计语言" });
-    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toBe("2024-02-13T00:00:00.000Z");
+    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toBe(
+      "2024-02-13T00:00:00.000Z",
+    );
   });
 
   test("without data-url the Sogou redirect is kept, made absolute", () => {
@@ -213,7 +238,9 @@ describe("wikipedia", () => {
       publishedDate: "2025-05-02T09:14:51.000Z",
     });
     expect(results[1]?.url).toBe("https://en.wikipedia.org/wiki/Rust_(programming_language)");
-    expect(parseWikipedia(fixture("wikipedia/search.json"), "de")[2]?.url).toBe("https://de.wikipedia.org/wiki/Tokio_(software)");
+    expect(parseWikipedia(fixture("wikipedia/search.json"), "de")[2]?.url).toBe(
+      "https://de.wikipedia.org/wiki/Tokio_(software)",
+    );
   });
 
   test("API errors are reported", () => {
@@ -226,7 +253,9 @@ describe("searxng", () => {
     const results = parseSearxng(fixture("searxng/search.json"));
     expect(results).toHaveLength(7);
     expect(results[0]).toMatchObject(TOKIO);
-    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toStartWith("2024-02-13");
+    expect(results.find((r) => r.url === "https://corrode.dev/blog/async/")?.publishedDate).toStartWith(
+      "2024-02-13",
+    );
     expect(parseSearxng('{"results":[{"title":"no url"}]}')).toEqual([]);
   });
 });
@@ -248,7 +277,11 @@ describe("github", () => {
   });
 
   test("rate limiting is an error with a hint", () => {
-    const error = expectA3sError(() => parseGitHub(fixture("github/rate-limited.json"), 403), "network", /rate limit/);
+    const error = expectA3sError(
+      () => parseGitHub(fixture("github/rate-limited.json"), 403),
+      "network",
+      /rate limit/,
+    );
     expect(error.hint).toContain("GITHUB_TOKEN");
   });
 });
@@ -266,7 +299,11 @@ describe("stackexchange", () => {
   });
 
   test("throttling errors are reported", () => {
-    expectA3sError(() => parseStackExchange(fixture("stackexchange/throttled.json"), 400), "network", /throttle_violation/);
+    expectA3sError(
+      () => parseStackExchange(fixture("stackexchange/throttled.json"), 400),
+      "network",
+      /throttle_violation/,
+    );
   });
 });
 
@@ -293,14 +330,23 @@ describe("API-key engines", () => {
     const results = parseBingApi(fixture("bing-api/search.json"));
     expect(results).toHaveLength(5);
     expect(results[0]).toMatchObject(TOKIO);
-    expect(results[4]).toMatchObject({ url: "https://github.com/smol-rs/smol", publishedDate: "2024-11-02T00:00:00.000Z" });
-    expectA3sError(() => parseBingApi('{"error":{"code":"InvalidAuthorization","message":"bad key"}}', 401), "permission");
+    expect(results[4]).toMatchObject({
+      url: "https://github.com/smol-rs/smol",
+      publishedDate: "2024-11-02T00:00:00.000Z",
+    });
+    expectA3sError(
+      () => parseBingApi('{"error":{"code":"InvalidAuthorization","message":"bad key"}}', 401),
+      "permission",
+    );
   });
 
   test("tavily: results with published_date", () => {
     const results = parseTavily(fixture("tavily/search.json"));
     expect(results).toHaveLength(5);
     expect(results[0]).toMatchObject(TOKIO);
-    expect(results[1]).toMatchObject({ url: "https://corrode.dev/blog/async/", publishedDate: "2024-02-13T00:00:00.000Z" });
+    expect(results[1]).toMatchObject({
+      url: "https://corrode.dev/blog/async/",
+      publishedDate: "2024-02-13T00:00:00.000Z",
+    });
   });
 });

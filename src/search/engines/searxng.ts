@@ -49,7 +49,12 @@ export const searxng: Engine = {
         hint: "a3s config set search.searxngUrl https://your.instance",
       });
     }
-    const params = new URLSearchParams({ q: query, format: "json", pageno: String(page), safesearch: SAFE[options.safe] });
+    const params = new URLSearchParams({
+      q: query,
+      format: "json",
+      pageno: String(page),
+      safesearch: SAFE[options.safe],
+    });
     if (options.lang) params.set("language", options.lang);
     if (options.time) params.set("time_range", options.time);
     const response = await options.http.fetch(`${options.baseUrl.replace(/\/$/, "")}/search?${params}`);

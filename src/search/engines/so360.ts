@@ -18,7 +18,8 @@ export function parse360(html: string): EngineResult[] {
     const url = attr(link, "data-mdurl") ?? attr(link, "href");
     const title = textOf(link);
     if (!url || !title) continue;
-    const snippet = textOf(item.querySelector("p.res-desc")) || textOf(item.querySelector("span.res-list-summary"));
+    const snippet =
+      textOf(item.querySelector("p.res-desc")) || textOf(item.querySelector("span.res-list-summary"));
     const result: EngineResult = { url, title, snippet };
     const thumbnail = attr(item.querySelector(".res-img img, img.res-img"), "src");
     if (thumbnail && /^https?:\/\//.test(thumbnail)) result.thumbnail = thumbnail;

@@ -8,7 +8,15 @@ import type { Engine, EngineResult, EngineSearchOptions } from "../types.ts";
 import { absoluteUrl } from "../url.ts";
 import { assertNotSilentBlock } from "./common.ts";
 
-const SNIPPET_SELECTORS = [".space-txt", ".star-wiki", ".text-layout", ".attribute-centent", ".fz-mid", "div.ft", "p.str_info"];
+const SNIPPET_SELECTORS = [
+  ".space-txt",
+  ".star-wiki",
+  ".text-layout",
+  ".attribute-centent",
+  ".fz-mid",
+  "div.ft",
+  "p.str_info",
+];
 
 function snippetOf(item: HTMLElement): string {
   for (const selector of SNIPPET_SELECTORS) {
@@ -34,7 +42,9 @@ export function parseSogou(html: string, base = "https://www.sogou.com"): Engine
     const result: EngineResult = { url, title, snippet: snippetOf(item) };
     const date = textOf(item.querySelector("span.cite-date")).match(/(\d{4})-(\d{1,2})-(\d{1,2})/);
     if (date) {
-      result.publishedDate = new Date(Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]))).toISOString();
+      result.publishedDate = new Date(
+        Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3])),
+      ).toISOString();
     }
     const thumbnail = attr(item.querySelector(".img-layout img"), "src");
     if (thumbnail) result.thumbnail = thumbnail.replace(/^http:\/\//, "https://");
@@ -58,7 +68,9 @@ export const sogou: Engine = {
       params.set("tsn", "1");
     }
     const base = options.baseUrl.replace(/\/$/, "");
-    const response = await options.http.fetch(`${base}/web?${params}`, { blockedRedirect: /\/antispider\b/i });
+    const response = await options.http.fetch(`${base}/web?${params}`, {
+      blockedRedirect: /\/antispider\b/i,
+    });
     checkPage("sogou", response);
     return parseSogou(response.text, base);
   },

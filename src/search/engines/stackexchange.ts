@@ -37,18 +37,24 @@ export function parseStackExchange(text: string, status = 200): EngineResult[] {
     throw new A3sError("integrity", `stackexchange returned a response that is not JSON (HTTP ${status})`);
   }
   if (body.error_id !== undefined || status >= 400) {
-    throw new A3sError("network", `stackexchange: ${body.error_name ?? `HTTP ${status}`}: ${body.error_message ?? ""}`.trim());
+    throw new A3sError(
+      "network",
+      `stackexchange: ${body.error_name ?? `HTTP ${status}`}: ${body.error_message ?? ""}`.trim(),
+    );
   }
   const results: EngineResult[] = [];
   for (const item of body.items ?? []) {
     if (!item.link || !item.title) continue;
     const facts = [
       item.score === undefined ? undefined : `score ${item.score}`,
-      item.answer_count === undefined ? undefined : `${item.answer_count} answers${item.is_answered ? " (answered)" : ""}`,
+      item.answer_count === undefined
+        ? undefined
+        : `${item.answer_count} answers${item.is_answered ? " (answered)" : ""}`,
       item.tags && item.tags.length > 0 ? item.tags.join(", ") : undefined,
     ].filter(Boolean);
     const text = stripTags(item.body ?? "");
-    const excerpt = text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS).replace(/\s+\S*$/, "")}…` : text;
+    const excerpt =
+      text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS).replace(/\s+\S*$/, "")}…` : text;
     const snippet = [excerpt, facts.join(" · ")].filter((part) => part !== "").join(" — ");
     const result: EngineResult = { url: item.link, title: stripTags(item.title), snippet };
     const date = isoDate(item.creation_date);
@@ -82,7 +88,9 @@ export const stackexchange: Engine = {
     }
     // A key is optional: it only raises the daily quota.
     if (options.apiKey) params.set("key", options.apiKey);
-    const response = await options.http.fetch(`${options.baseUrl.replace(/\/$/, "")}/2.3/search/advanced?${params}`);
+    const response = await options.http.fetch(
+      `${options.baseUrl.replace(/\/$/, "")}/2.3/search/advanced?${params}`,
+    );
     return parseStackExchange(response.text, response.status);
   },
 };

@@ -14,7 +14,11 @@ export function parseTavily(text: string, status = 200): EngineResult[] {
   const results: EngineResult[] = [];
   for (const hit of body.results ?? []) {
     if (!hit.url) continue;
-    const result: EngineResult = { url: hit.url, title: hit.title ?? hit.url, snippet: (hit.content ?? "").replace(/\s+/g, " ").trim() };
+    const result: EngineResult = {
+      url: hit.url,
+      title: hit.title ?? hit.url,
+      snippet: (hit.content ?? "").replace(/\s+/g, " ").trim(),
+    };
     const date = isoDate(hit.published_date);
     if (date) result.publishedDate = date;
     results.push(result);
@@ -33,7 +37,12 @@ export const tavily: Engine = {
   api: true,
   async search(query: string, page: number, options: EngineSearchOptions): Promise<EngineResult[]> {
     if (page > 1) return [];
-    const body: Record<string, unknown> = { query, max_results: 20, search_depth: "basic", include_answer: false };
+    const body: Record<string, unknown> = {
+      query,
+      max_results: 20,
+      search_depth: "basic",
+      include_answer: false,
+    };
     if (options.time) body.time_range = options.time;
     const response = await options.http.fetch(`${options.baseUrl.replace(/\/$/, "")}/search`, {
       method: "POST",
