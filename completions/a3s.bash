@@ -300,9 +300,14 @@ _a3s_spec() {
       valued='--catch-up --home'
       ;;
     'a3s search')
+      commands='engines'
+      options='-e --engines -l --limit -t --timeout --deadline --page --lang --safe --time --proxy --format --open --no-cache -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-e --engines -l --limit -t --timeout --deadline --page --lang --safe --time --proxy --format --open --home'
+      ;;
+    'a3s search engines')
       commands=''
-      options='-e --engines -l --limit -t --timeout --page --lang --safe --time --proxy -h --help --version --json -q --quiet --no-color --home -v --verbose'
-      valued='-e --engines -l --limit -t --timeout --page --lang --safe --time --proxy --home'
+      options='-h --help -e --engines -l --limit -t --timeout --deadline --page --lang --safe --time --proxy --format --open --no-cache --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-e --engines -l --limit -t --timeout --deadline --page --lang --safe --time --proxy --format --open --home'
       ;;
     'a3s config')
       commands='get set unset list path help'
@@ -415,6 +420,7 @@ _a3s_child() {
     'a3s cron/help') path='a3s cron help' ;;
     'a3s cron daemon/status') path='a3s cron daemon status' ;;
     'a3s cron daemon/stop') path='a3s cron daemon stop' ;;
+    'a3s search/engines') path='a3s search engines' ;;
     'a3s config/get') path='a3s config get' ;;
     'a3s config/set') path='a3s config set' ;;
     'a3s config/unset') path='a3s config unset' ;;

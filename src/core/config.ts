@@ -62,9 +62,30 @@ export const ConfigSchema = z.strictObject({
   search: z
     .strictObject({
       engines: z.array(z.string()).default(["duckduckgo", "wikipedia", "brave", "mojeek"]),
+      /** Per-engine time allowed; an engine past it is reported and the others' results returned. */
       timeoutMs: z.number().int().min(100).default(5000),
+      /** The whole query's deadline, whatever the engines' timeouts. */
+      deadlineMs: z.number().int().min(100).default(10_000),
+      limit: z.number().int().min(1).max(200).default(10),
+      /** http://, https:// or socks5:// URLs, used round-robin with health tracking. */
       proxies: z.array(z.string()).default([]),
+      /** Engines that never go through the proxy pool (e.g. APIs that reject proxy addresses). */
+      directEngines: z.array(z.string()).default([]),
       searxngUrl: z.string().url().optional(),
+      /** Base URL per engine name, replacing the public one (mirrors, self-hosted instances, tests). */
+      baseUrls: z.record(z.string(), z.string().url()).default({}),
+      /** Name of the environment variable holding each API engine's key (keys never live here). */
+      apiKeyEnv: z.record(z.string(), z.string()).default({}),
+      /** Google Programmable Search engine id (cx); the key comes from apiKeyEnv.google. */
+      googleCx: z.string().optional(),
+      /** Stack Exchange site queried by the stackexchange engine. */
+      stackexchangeSite: z.string().default("stackoverflow"),
+      /** Weight per engine name in the consensus ranking, replacing the engine's own. */
+      weights: z.record(z.string(), z.number().min(0).max(10)).default({}),
+      lang: z.string().optional(),
+      safe: z.enum(["off", "moderate", "strict"]).default("moderate"),
+      /** How long a cached answer is reused; 0 turns the cache off. */
+      cacheTtlSeconds: z.number().int().min(0).default(3600),
     })
     .prefault({}),
   http: z
@@ -110,6 +131,22 @@ export const ENV_OVERRIDES = [
   { env: "OLLAMA_MAX_QUEUE", key: "power.maxQueue", description: "waiting requests before 503" },
   { env: "A3S_CODE_MODEL", key: "code.model", description: "default model as provider/model" },
   { env: "A3S_SEARCH_ENGINES", key: "search.engines", description: "comma-separated default engines" },
+  {
+    env: "A3S_SEARCH_PROXIES",
+    key: "search.proxies",
+    description: "comma-separated search proxies (http, https, socks5)",
+  },
+  {
+    env: "A3S_SEARCH_BASE_URLS",
+    key: "search.baseUrls",
+    description: 'engine base URLs as JSON, e.g. {"duckduckgo":"http://127.0.0.1:8080"}',
+  },
+  { env: "A3S_SEARCH_SEARXNG_URL", key: "search.searxngUrl", description: "SearXNG instance URL" },
+  {
+    env: "A3S_SEARCH_CACHE_TTL",
+    key: "search.cacheTtlSeconds",
+    description: "seconds a cached search answer is reused (0: off)",
+  },
   { env: "A3S_LOG_LEVEL", key: "log.level", description: "debug, info, warn or error" },
 ] as const;
 

@@ -194,4 +194,22 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
     },
   },
+  {
+    version: 7,
+    name: "search cache",
+    // One row per (query, engines, page, options) key: the whole ranked answer as JSON, so agents
+    // repeating a query within search.cacheTtlSeconds do not hit the engines again.
+    up: (db) => {
+      db.run(`CREATE TABLE search_cache (
+        key TEXT PRIMARY KEY,
+        query TEXT NOT NULL,
+        engines TEXT NOT NULL,
+        page INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        response TEXT NOT NULL
+      )`);
+      db.run("CREATE INDEX search_cache_expires ON search_cache (expires_at)");
+    },
+  },
 ];
