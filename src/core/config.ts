@@ -15,7 +15,55 @@ const ProviderSchema = z.strictObject({
   /** Name of the environment variable holding the key; keys themselves never live in this file. */
   apiKeyEnv: z.string().optional(),
   models: z.array(z.string()).optional(),
+  /** Extra request headers (OpenRouter's HTTP-Referer, a gateway's tenant header). */
+  headers: z.record(z.string(), z.string()).default({}),
 });
+
+/** Claude-Code-compatible permission rules: `Tool` or `Tool(pattern)`, evaluated deny → allow → ask. */
+export const PermissionsSchema = z.strictObject({
+  allow: z.array(z.string()).default([]),
+  deny: z.array(z.string()).default([]),
+  ask: z.array(z.string()).default([]),
+  defaultMode: z.enum(["default", "accept-edits", "plan", "yolo"]).optional(),
+  /** Directories outside the workspace that tools may use. */
+  additionalDirectories: z.array(z.string()).default([]),
+});
+
+export const HOOK_EVENTS = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "SessionStart", "Stop"] as const;
+
+/** Claude Code's hooks shape: per event, matchers (tool-name regex) each with shell commands. */
+export const HooksSchema = z.partialRecord(
+  z.enum(HOOK_EVENTS),
+  z.array(
+    z.strictObject({
+      matcher: z.string().optional(),
+      hooks: z.array(
+        z.strictObject({
+          type: z.literal("command"),
+          command: z.string().min(1),
+          /** Seconds; 60 by default. */
+          timeout: z.number().positive().optional(),
+        }),
+      ),
+    }),
+  ),
+);
+
+/** MCP servers as Claude Code's .mcp.json writes them: stdio (command) or streamable HTTP (url). */
+export const McpServerSchema = z.union([
+  z.strictObject({
+    type: z.literal("stdio").optional(),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+  }),
+  z.strictObject({
+    type: z.enum(["http", "streamable-http"]),
+    url: z.string().url(),
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+]);
 
 export const ConfigSchema = z.strictObject({
   box: z
@@ -50,6 +98,19 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       model: z.string().optional(),
       providers: z.record(z.string(), ProviderSchema).default({}),
+      permissions: PermissionsSchema.prefault({}),
+      hooks: HooksSchema.default({}),
+      mcpServers: z.record(z.string(), McpServerSchema).default({}),
+      /** Model rounds (request + tool calls) one prompt may take before the agent stops. */
+      maxRounds: z.number().int().min(1).default(50),
+      /** Tokens a model may answer with per round. */
+      maxTokens: z.number().int().min(1).default(8192),
+      /** Context window per model id when the built-in table does not know it. */
+      contextWindows: z.record(z.string(), z.number().int().min(1024)).default({}),
+      /** USD per million tokens per model id, replacing the built-in price table. */
+      prices: z
+        .record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) }))
+        .default({}),
     })
     .prefault({}),
   cron: z
