@@ -212,4 +212,36 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run("CREATE INDEX search_cache_expires ON search_cache (expires_at)");
     },
   },
+  {
+    version: 8,
+    name: "code sessions",
+    // A session's log is append-only: every message in order, and compaction as a row that says
+    // which messages its summary replaces, so resuming rebuilds exactly what the model last saw.
+    up: (db) => {
+      db.run(`CREATE TABLE code_sessions (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        cwd TEXT NOT NULL,
+        model TEXT NOT NULL,
+        parent_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0
+      )`);
+      db.run("CREATE INDEX code_sessions_updated ON code_sessions (updated_at)");
+      db.run(`CREATE TABLE code_entries (
+        session_id TEXT NOT NULL REFERENCES code_sessions(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('message', 'summary')),
+        role TEXT,
+        content TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      )`);
+    },
+  },
 ];
