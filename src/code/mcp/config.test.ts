@@ -1,5 +1,5 @@
-import { beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, beforeEach, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectA3sError } from "../../../tests/expect-error.ts";
@@ -13,12 +13,15 @@ import {
   serverMap,
 } from "./config.ts";
 
+const temp = mkdtempSync(join(tmpdir(), "a3s-mcp-config-"));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
 let configPath: string;
 let cwd: string;
 let where: { configPath: string; cwd: string };
 
 beforeEach(() => {
-  const root = mkdtempSync(join(tmpdir(), "a3s-mcp-config-"));
+  const root = mkdtempSync(join(temp, "case-"));
   configPath = join(root, "home", "config.json");
   cwd = join(root, "project");
   where = { configPath, cwd };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startHttpFixture } from "../../../tests/fixtures/mcp-server.ts";
@@ -44,6 +44,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 
 const root = mkdtempSync(join(tmpdir(), "a3s-mcp-"));
 const logsDir = join(root, "logs");
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("McpManager with stdio and HTTP servers", () => {
   const http = startHttpFixture();
