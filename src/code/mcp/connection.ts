@@ -25,6 +25,9 @@ import { StdioProcessTransport } from "./stdio.ts";
 
 const log = logger("code.mcp");
 
+/** How long close() waits for an HTTP server to acknowledge the end of its session. */
+const SESSION_END_MS = 1000;
+
 export type McpServerState = "connecting" | "connected" | "failed" | "closed";
 
 export interface ConnectionOptions {
@@ -93,15 +96,19 @@ export class McpConnection {
       const info = client.getServerVersion();
       if (info) this.serverInfo = { name: info.name, version: info.version };
       this.instructions = client.getInstructions();
-      this.tools = await this.listTools({ timeout: connectTimeoutMs, signal: deadline });
+      // A server of only prompts or resources has no tools/list to call.
+      const hasTools = client.getServerCapabilities()?.tools !== undefined;
+      this.tools = hasTools ? await this.listTools({ timeout: connectTimeoutMs, signal: deadline }) : [];
+      if (this.state === "closed") return;
       this.state = "connected";
       log.info(`connected to ${this.name}`, { tools: this.tools.length });
     } catch (error) {
+      if (this.state === "closed") return;
       const reason =
         deadline.aborted || isTimeout(error)
           ? `timed out after ${seconds(connectTimeoutMs)}`
           : describe(error);
-      await this.shutdown();
+      await this.shutdown(false);
       this.fail(reason);
     }
   }
@@ -136,7 +143,7 @@ export class McpConnection {
 
   async close(): Promise<void> {
     this.state = "closed";
-    await this.shutdown();
+    await this.shutdown(true);
   }
 
   /** Synchronous last resort at process exit. */
@@ -215,9 +222,20 @@ export class McpConnection {
     log.warn(`MCP server ${this.name} failed`, { error: this.error });
   }
 
-  private async shutdown(): Promise<void> {
+  /** `politely`: give stdio servers time to exit on EOF and end HTTP sessions with a DELETE. */
+  private async shutdown(politely: boolean): Promise<void> {
     const { client, transport } = this;
     this.client = undefined;
+    if (transport instanceof StdioProcessTransport && !politely) await transport.terminate();
+    if (transport instanceof StreamableHTTPClientTransport && politely && transport.sessionId !== undefined) {
+      // A server that stopped answering must not hold up our exit.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SESSION_END_MS);
+      });
+      await Promise.race([transport.terminateSession().catch(() => {}), deadline]);
+      clearTimeout(timer);
+    }
     if (client) {
       client.onclose = undefined;
       await client.close().catch(() => {});

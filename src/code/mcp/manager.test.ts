@@ -176,8 +176,9 @@ describe("McpManager with stdio and HTTP servers", () => {
 
 describe("McpManager lifecycle", () => {
   test("a server that never answers initialize fails at the connect timeout; the others still work", async () => {
+    const marker = `stuck-${process.pid}-${Date.now()}`;
     const manager = await McpManager.start({
-      servers: { stuck: stdio("--hang"), fine: stdio() },
+      servers: { stuck: stdio("--hang", "--stderr", marker), fine: stdio() },
       logsDir,
       cwd: root,
       connectTimeoutMs: 1500,
@@ -187,6 +188,8 @@ describe("McpManager lifecycle", () => {
       expect(stuck).toMatchObject({ name: "stuck", state: "failed", tools: 0 });
       expect(stuck?.error).toContain("timed out after 1.5 s");
       expect(stuck?.pid).toBeUndefined();
+      // Given up on and killed, although it ignores the end of its stdin.
+      expect(Bun.spawnSync(["pgrep", "-f", marker]).stdout.toString()).toBe("");
       expect(fine).toMatchObject({ name: "fine", state: "connected" });
       expect((await tool(manager, "mcp__fine__echo").run({ text: "ok" }, context())).content).toBe("ok");
     } finally {
@@ -225,6 +228,18 @@ describe("McpManager lifecycle", () => {
     } finally {
       await manager.close();
     }
+  });
+
+  test("close() while servers are still connecting stops them", async () => {
+    const marker = `early-${process.pid}-${Date.now()}`;
+    const manager = new McpManager({ servers: { early: stdio("--stderr", marker) }, logsDir, cwd: root });
+    const connecting = manager.connect();
+    expect(manager.status()[0]?.state).toBe("connecting");
+    await manager.close();
+    await connecting;
+    expect(manager.status()[0]?.state).toBe("closed");
+    expect(manager.tools()).toEqual([]);
+    expect(Bun.spawnSync(["pgrep", "-f", marker]).stdout.toString()).toBe("");
   });
 
   test("follows tools/list pagination", async () => {

@@ -19,11 +19,10 @@ export interface StdioServerOptions {
   cwd: string;
   /** Where the server's stderr is appended. */
   logFile: string;
-  /** How long a server may take to exit once its stdin is closed, before SIGTERM and then SIGKILL. */
-  graceMs?: number;
 }
 
-const DEFAULT_GRACE_MS = 1000;
+/** How long a server may take to exit once its stdin is closed, and again after SIGTERM. */
+const GRACE_MS = 1000;
 
 export class StdioProcessTransport implements Transport {
   onclose?: () => void;
@@ -35,6 +34,7 @@ export class StdioProcessTransport implements Transport {
   private pgid: number | undefined;
   private readonly buffer = new ReadBuffer();
   private exited: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   /** How the process ended ("exit code 1", "signal SIGKILL"), once it has. */
   exitReason: string | undefined;
 
@@ -107,15 +107,29 @@ export class StdioProcessTransport implements Transport {
   }
 
   /** Closes stdin (the MCP way to ask a stdio server to stop), then SIGTERM, then SIGKILL the group. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.stop(true);
+  }
+
+  /** For a server already given up on (it hung in initialize): no waiting for it to notice EOF. */
+  terminate(): Promise<void> {
+    return this.stop(false);
+  }
+
+  private stop(politely: boolean): Promise<void> {
     const { pgid, exited } = this;
-    if (pgid === undefined || exited === undefined) return;
-    this.pgid = undefined;
-    const grace = this.options.graceMs ?? DEFAULT_GRACE_MS;
+    if (pgid === undefined || exited === undefined) return Promise.resolve();
+    // Also hurries a polite stop already under way (the SDK's Client starts one when connect fails).
+    if (!politely) signalGroup(pgid, "SIGTERM");
+    this.stopping ??= this.stopSequence(pgid, exited, politely);
+    return this.stopping;
+  }
+
+  private async stopSequence(pgid: number, exited: Promise<void>, politely: boolean): Promise<void> {
     this.child?.stdin?.end();
-    if (!(await within(exited, grace))) {
+    if (!politely || !(await within(exited, GRACE_MS))) {
       signalGroup(pgid, "SIGTERM");
-      if (!(await within(exited, grace))) {
+      if (!(await within(exited, GRACE_MS))) {
         signalGroup(pgid, "SIGKILL");
         await exited;
       }
@@ -123,6 +137,7 @@ export class StdioProcessTransport implements Transport {
     // The leader is gone; anything it started in its group goes too.
     signalGroup(pgid, "SIGKILL");
     this.buffer.clear();
+    this.pgid = undefined;
   }
 
   /** Synchronous last resort for process exit, when close() can no longer be awaited. */
