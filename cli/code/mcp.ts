@@ -174,7 +174,7 @@ function rmCommand(): Command {
 }
 
 /** The add command's flags and words as a config entry; options of the other transport are errors. */
-export function serverEntry(target: string, args: readonly string[], flags: AddFlags): McpServerEntry {
+function serverEntry(target: string, args: readonly string[], flags: AddFlags): McpServerEntry {
   const transport = flags.transport ?? (/^https?:\/\//i.test(target) ? "http" : "stdio");
   if (transport === "http") {
     if (args.length > 0) throw new A3sError("usage", "an HTTP server takes a URL and no arguments");

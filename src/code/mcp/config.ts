@@ -77,7 +77,7 @@ export function projectMcpServers(cwd: string): ConfiguredMcpServer[] {
 }
 
 /** Claude Code's names: letters, digits, hyphens and underscores. */
-export function assertServerName(name: string): void {
+function assertServerName(name: string): void {
   if (!/^[A-Za-z0-9_-]+$/.test(name)) {
     throw new A3sError("usage", `invalid MCP server name '${name}'`, {
       hint: "use letters, digits, hyphens and underscores",
