@@ -34,7 +34,8 @@ interface ParsedEntry extends RuleEntry {
   parsed: Rule;
 }
 
-type AnyTool = Pick<Tool, "name" | "ruleName" | "readOnly"> & {
+/** What the policy needs of a tool (a full Tool fits). */
+export type PolicyTool = Pick<Tool, "name" | "ruleName" | "readOnly"> & {
   ruleSubject(input: Record<string, unknown>, ctx: Pick<ToolContext, "cwd">): string | undefined;
 };
 
@@ -135,7 +136,11 @@ export class PermissionPolicy {
     };
   }
 
-  decide(tool: AnyTool, input: Record<string, unknown>, ctx: Pick<ToolContext, "cwd">): PermissionDecision {
+  decide(
+    tool: PolicyTool,
+    input: Record<string, unknown>,
+    ctx: Pick<ToolContext, "cwd">,
+  ): PermissionDecision {
     const subject = tool.ruleSubject(input, ctx);
     const isBash = tool.ruleName === "Bash";
     // A compound command is as allowed as its least allowed part.
@@ -182,7 +187,7 @@ export class PermissionPolicy {
    * command, of its first part no rule allows yet); for file edits the file's directory (`Edit(src/**)`);
    * for WebFetch the domain; otherwise the tool's rule name.
    */
-  suggestRule(tool: AnyTool, input: Record<string, unknown>, ctx: Pick<ToolContext, "cwd">): string {
+  suggestRule(tool: PolicyTool, input: Record<string, unknown>, ctx: Pick<ToolContext, "cwd">): string {
     const subject = tool.ruleSubject(input, ctx);
     if (tool.ruleName === "Bash" && subject !== undefined) {
       const parts = commandParts(subject);
@@ -199,6 +204,8 @@ export class PermissionPolicy {
       const path = resolve(ctx.cwd, subject);
       // Search tools name a directory; the others a file, whose directory is what a rule should cover.
       const dir = SEARCH_TOOLS.has(tool.ruleName) ? path : dirname(path);
+      // The project's own top level would cover the whole project: name the file instead.
+      if (dir === this.projectRoot && dir !== path) return `${family}(/${relative(dir, path)})`;
       return `${family}(${this.#directoryPattern(dir)})`;
     }
     if (tool.ruleName === "WebFetch" && subject?.startsWith("domain:")) return `WebFetch(${subject})`;
@@ -213,7 +220,7 @@ export class PermissionPolicy {
     return [this.projectRoot, resolve(cwd), ...this.#extraDirs].some((dir) => isInside(path, dir));
   }
 
-  /** `src/**` inside the project, `~/x/**` under home, `//abs/**` elsewhere. */
+  /** `src/**` inside the project (`/**` for all of it), `~/x/**` under home, `//abs/**` elsewhere. */
   #directoryPattern(dir: string): string {
     if (isInside(dir, this.projectRoot)) {
       const rel = relative(this.projectRoot, dir).split(sep).join("/");

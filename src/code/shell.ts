@@ -36,10 +36,8 @@ function cleanPart(raw: string): string {
     if (!LEADING_WORDS.has(first[1] as string)) break;
     text = text.slice(first[0].length);
   }
-  for (let last = /\s*(\S+)$/.exec(text); last !== null; last = /\s*(\S+)$/.exec(text)) {
-    if (!CLOSING_WORDS.has(last[1] as string)) break;
-    text = text.slice(0, last.index);
-  }
+  // Closing words only close in command position, so they always stand alone.
+  if (CLOSING_WORDS.has(text)) return "";
   return text;
 }
 
