@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { expectUsage } from "../../tests/expect-error.ts";
 import { commandPrefix, isInside, PermissionPolicy, type PolicyTool } from "./permissions.ts";
 import type { RuleEntry } from "./rules.ts";
-import type { PermissionMode } from "./types.ts";
+import type { PermissionBehavior, PermissionMode } from "./types.ts";
 
 const root = "/work/proj";
 const ctx = { cwd: root };
@@ -119,7 +119,7 @@ describe("evaluation order", () => {
   });
 
   // [tool, input, expected behaviour per mode: default, accept-edits, plan, yolo]
-  type Row = [string, PolicyTool, Record<string, unknown>, [string, string, string, string]];
+  type Row = [string, PolicyTool, Record<string, unknown>, PermissionBehavior[]];
   const rules = {
     allow: ["Bash(npm test:*)", "mcp__github__search", "WebFetch(domain:docs.rs)"],
     deny: ["Read(./.env)", "Bash(curl:*)", "Edit(//etc/**)"],
@@ -146,7 +146,9 @@ describe("evaluation order", () => {
   for (const [label, tool, input, expected] of rows) {
     for (const [index, mode] of modes.entries()) {
       test(`${label} in ${mode} → ${expected[index]}`, () => {
-        expect(policy(rules, mode).decide(tool, input, ctx).behavior).toBe(expected[index] as string);
+        expect(policy(rules, mode).decide(tool, input, ctx).behavior).toBe(
+          expected[index] as PermissionBehavior,
+        );
       });
     }
   }

@@ -85,7 +85,7 @@ describe("loadCodeSettings", () => {
     expect(load().permissions.defaultMode).toBe("yolo");
   });
 
-  test("MCP servers: .mcp.json and settings override the user's by name; ${VAR} expands", () => {
+  test("MCP servers: .mcp.json and settings override the user's by name; env references expand", () => {
     const mcp = write(
       ".mcp.json",
       JSON.stringify({
@@ -93,8 +93,10 @@ describe("loadCodeSettings", () => {
           github: {
             type: "http",
             url: "https://api.example.com/mcp",
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: .mcp.json's own ${VAR} syntax
             headers: { Authorization: "Bearer ${GH_TOKEN}" },
           },
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: .mcp.json's own ${VAR:-default} syntax
           files: { command: "mcp-files", args: ["${ROOT:-/srv}"] },
         },
       }),

@@ -25,6 +25,7 @@ describe("splitCommand", () => {
     ["ls \\\n  -la", ["ls   -la"]],
     ["echo $'a\\'; rm x'", ["echo $'a\\'; rm x'"]],
     ["echo $(echo $(whoami))", ["whoami", "echo $(whoami)", "echo $(echo $(whoami))"]],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
     ["echo ${x:-$(id)}", ["id", "echo ${x:-$(id)}"]],
   ];
   for (const [command, parts] of cases) {
