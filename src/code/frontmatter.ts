@@ -106,12 +106,14 @@ export interface DefinitionSearch {
  * name: `~/.claude/<kind>`, `A3S_HOME/<kind>`, `<project>/.claude/<kind>`, `<project>/.a3s/<kind>`.
  */
 export function definitionRoots(kind: "skills" | "agents", search: DefinitionSearch): DefinitionRoot[] {
-  return [
+  const roots: DefinitionRoot[] = [
     { dir: join(search.homeDir, ".claude", kind), scope: "user" },
     { dir: join(search.a3sHome, kind), scope: "user" },
     { dir: join(search.projectRoot, ".claude", kind), scope: "project" },
     { dir: join(search.projectRoot, ".a3s", kind), scope: "project" },
   ];
+  // Working in the home directory makes the project's folders the user's: read them once.
+  return roots.filter((root, index) => roots.findIndex((other) => other.dir === root.dir) === index);
 }
 
 /** A definition file that could not be used; listed, never fatal. */
