@@ -4,8 +4,8 @@
  * be a JSON decision), exit 2 blocks (stderr goes back to the model or the user), any other status
  * is a reported, non-blocking error. The hooks of one event run in parallel; a block from any wins.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import type { HOOK_EVENTS } from "../core/config.ts";
+import { type RawResult, runCommand } from "./hook-command.ts";
 import type { Hooks } from "./settings.ts";
 import type { PermissionMode } from "./types.ts";
 
@@ -73,16 +73,7 @@ export interface StopOutcome extends HookOutcome {
   continueWith?: string;
 }
 
-interface RawResult {
-  command: string;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  failure?: string;
-}
-
 const DEFAULT_TIMEOUT_S = 60;
-const OUTPUT_CAP = 1024 * 1024;
 /** A Stop hook that always blocks would loop forever; after this many blocks in a row the agent stops anyway. */
 const MAX_STOP_BLOCKS = 8;
 
@@ -302,7 +293,17 @@ export class HookRunner {
       ...fields,
     });
     const results = await Promise.all(
-      [...selected].map(([command, timeout]) => runCommand(command, timeout, payload, options)),
+      [...selected].map(([command, timeout]) =>
+        runCommand(command, timeout, payload, {
+          cwd: options.projectDir,
+          env: {
+            ...options.env,
+            A3S_PROJECT_DIR: options.projectDir,
+            CLAUDE_PROJECT_DIR: options.projectDir,
+          },
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      ),
     );
     outcome.ran = results.length;
     for (const result of results) {
@@ -329,87 +330,6 @@ function matcherAccepts(matcher: string | undefined, value: string): boolean | "
   } catch {
     return "invalid";
   }
-}
-
-function runCommand(
-  command: string,
-  timeoutSeconds: number,
-  payload: string,
-  options: HookRunnerOptions,
-): Promise<RawResult> {
-  return new Promise((resolvePromise) => {
-    let child: ChildProcess;
-    try {
-      child = spawn("bash", ["-c", command], {
-        cwd: options.projectDir,
-        env: { ...options.env, A3S_PROJECT_DIR: options.projectDir, CLAUDE_PROJECT_DIR: options.projectDir },
-        stdio: ["pipe", "pipe", "pipe"],
-        // Its own process group, so a timeout kills what the hook started too.
-        detached: true,
-      });
-    } catch (err) {
-      resolvePromise({
-        command,
-        exitCode: null,
-        stdout: "",
-        stderr: "",
-        failure: `cannot start: ${String(err)}`,
-      });
-      return;
-    }
-    let stdout = "";
-    let stderr = "";
-    let failure: string | undefined;
-    let exitCode: number | null = null;
-    let settled = false;
-    const killGroup = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    };
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      resolvePromise({ command, exitCode, stdout, stderr, ...(failure === undefined ? {} : { failure }) });
-    };
-    const timer = setTimeout(() => {
-      failure = `timed out after ${timeoutSeconds} s`;
-      killGroup();
-    }, timeoutSeconds * 1000);
-    const onAbort = () => {
-      failure = "interrupted";
-      killGroup();
-    };
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener("abort", onAbort, { once: true });
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (stdout.length < OUTPUT_CAP) stdout += chunk.toString("utf8");
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      if (stderr.length < OUTPUT_CAP) stderr += chunk.toString("utf8");
-    });
-    child.on("error", (err) => {
-      failure ??= `cannot start: ${err.message}`;
-      finish();
-    });
-    child.on("exit", (code) => {
-      exitCode = code;
-      // A process the hook left in the background may hold the pipes open; do not wait for it.
-      setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        finish();
-      }, 250).unref();
-    });
-    child.on("close", finish);
-    // A hook that does not read its stdin closes the pipe early; that is not an error.
-    child.stdin?.on("error", () => {});
-    child.stdin?.end(payload);
-  });
 }
 
 function objectAt(
