@@ -175,7 +175,7 @@ function domainMatches(pattern: string, subject: string): boolean {
  * directory, `/x` and `./x` are anchored at the project root, a bare name without a slash (`*.env`)
  * matches at any depth, and a match on a directory covers everything under it.
  */
-export function pathRegex(pattern: string, roots: RuleRoots): RegExp {
+function pathRegex(pattern: string, roots: RuleRoots): RegExp {
   let base: string;
   let glob: string;
   if (pattern.startsWith("//")) {
