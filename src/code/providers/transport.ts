@@ -251,6 +251,10 @@ function first(value: string | string[] | undefined): string | undefined {
 
 function sleep(ms: number, signal: AbortSignal | undefined, target: WireTarget): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(interrupted(target));
+      return;
+    }
     const onAbort = () => {
       clearTimeout(timer);
       reject(interrupted(target));
