@@ -80,7 +80,10 @@ export function priceOf(model: string, overrides: ModelOverrides = {}): ModelPri
   const configured = lookup(overrides.prices, model);
   if (configured) return configured;
   if (isLocal(model)) return { input: 0, output: 0 };
-  return builtIn(model);
+  const info = builtIn(model);
+  if (!info) return undefined;
+  const { contextWindow: _, ...price } = info;
+  return price;
 }
 
 /** USD for one response's usage; 0 when the model's price is unknown. */
