@@ -177,7 +177,7 @@ describe("parseOpenAiStream", () => {
     ]);
   });
 
-  test("an error object in the stream fails it (retryable); a stream cut before finish_reason too", async () => {
+  test("an error object in the stream fails it (retryable); so does a stream cut before finish_reason or [DONE]", async () => {
     const failure = async (text: string) => {
       try {
         await parse(text);
@@ -192,6 +192,8 @@ describe("parseOpenAiStream", () => {
     expect(mid).toBeInstanceOf(StreamError);
     expect(mid.message).toContain("upstream overloaded");
     expect(mid.retryable).toBe(true);
+    const done = await parse(`${delta({ content: "a" })}data: [DONE]\n\n`);
+    expect(done.at(-1)).toEqual({ type: "stop", reason: "end_turn" });
     const cut = await failure(delta({ content: "a" }));
     expect(cut.code).toBe("network");
     expect(cut.message).toContain("without a finish_reason");

@@ -149,7 +149,11 @@ export async function* parseOpenAiStream(
   let finish: string | undefined;
   let usage: Usage | undefined;
   for await (const sse of events) {
-    if (sse.data.trim() === "[DONE]") break;
+    if (sse.data.trim() === "[DONE]") {
+      // Some local servers end with [DONE] alone; it still says the answer is complete.
+      finish ??= "stop";
+      break;
+    }
     const chunk = parseChunk(sse, provider);
     if (chunk.error !== undefined) throw streamError(provider, chunk.error);
     if (chunk.usage) usage = toUsage(chunk.usage);
@@ -160,6 +164,8 @@ export async function* parseOpenAiStream(
     if (typeof reasoning === "string" && reasoning !== "") yield { type: "reasoning_delta", text: reasoning };
     if (typeof delta.content === "string" && delta.content !== "")
       yield { type: "text_delta", text: delta.content };
+    if (typeof delta.refusal === "string" && delta.refusal !== "")
+      yield { type: "text_delta", text: delta.refusal };
     for (const [position, part] of (delta.tool_calls ?? []).entries()) {
       const index = part.index ?? position;
       let call = calls.get(index);
@@ -197,6 +203,8 @@ interface WireChunk {
   choices?: {
     delta?: {
       content?: string | null;
+      /** OpenAI's structured-output refusal text, shown like an answer. */
+      refusal?: string | null;
       reasoning_content?: string | null;
       reasoning?: string | null;
       tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[];
