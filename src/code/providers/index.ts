@@ -105,7 +105,7 @@ export function resolveProvider(
     entry?.baseUrl ||
     preset?.baseUrl ||
     (type === "anthropic" ? PRESETS.anthropic!.baseUrl : PRESETS.openai!.baseUrl);
-  const keyEnv = entry?.apiKeyEnv ?? (entry && !preset ? undefined : preset?.keyEnv);
+  const keyEnv = entry?.apiKeyEnv ?? preset?.keyEnv;
   const settings: ProviderSettings = {
     name,
     type,
