@@ -125,6 +125,16 @@ describe("transcript", () => {
     expect(frame).toContain("☐ Run the tests");
   });
 
+  test("finished items wrap to the terminal's width (Static is absolutely positioned)", async () => {
+    const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
+    const ui = renderTui({ scripts: [answer(`> ${long}\n\n- ${long}\n`)] });
+    await ui.press("wrap", KEYS.enter);
+    const frame = await ui.waitFor((f) => f.includes("word39") && !f.includes("Working"));
+    const widest = Math.max(...frame.split("\n").map((line) => [...line].length));
+    expect(widest).toBeLessThanOrEqual(100);
+    expect(frame).toMatch(/│ word\d+/);
+  });
+
   test("errors and retries are shown as notes", async () => {
     const ui = renderTui({
       scripts: [
@@ -145,6 +155,12 @@ describe("transcript", () => {
 describe("approval dialog", () => {
   function asking(answers: ApprovalAnswer[]) {
     return async (turn: FakeTurn) => {
+      turn.emit({
+        type: "tool_call",
+        id: "toolu_1",
+        name: "bash",
+        input: { command: "npm test -- --watch=false" },
+      });
       answers.push(
         await turn.ask({
           tool: "bash",
@@ -161,6 +177,8 @@ describe("approval dialog", () => {
     const ui = renderTui({ scripts: [asking(answers)] });
     await ui.press("test", KEYS.enter);
     const frame = await ui.waitFor((f) => f.includes("Do you want to proceed?"), "the dialog");
+    expect(frame).toContain("● Bash(npm test -- --watch=false)");
+    expect(frame).toContain("⎿ Waiting for approval…");
     expect(frame).toContain("npm test -- --watch=false");
     expect(frame).toContain("1. Yes");
     expect(frame).toContain("2. Yes, and don't ask again for Bash(npm test:*)");

@@ -29,7 +29,8 @@ function Spinner({ since, label }: { since: number; label: string }): ReactNode 
 export function Activity(): ReactNode {
   const state = useUIState();
   const waiting = state.approvals.length > 0;
-  const openTodos = state.todos.some((todo) => todo.status !== "completed");
+  // The plan matters while the agent works on it; between turns it would only crowd the prompt.
+  const openTodos = state.busy && state.todos.some((todo) => todo.status !== "completed");
   const spinning = state.busy && state.turnStartedAt !== undefined && !waiting;
   if (!spinning && !openTodos) return null;
   return (

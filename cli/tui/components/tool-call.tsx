@@ -8,7 +8,13 @@ import { useTheme } from "../theme.tsx";
 
 const MAX_DIFF_LINES = 40;
 
-export function ToolCall({ item }: { item: Extract<Item, { kind: "tool" }> }): ReactNode {
+export function ToolCall({
+  item,
+  awaitingApproval,
+}: {
+  item: Extract<Item, { kind: "tool" }>;
+  awaitingApproval: boolean;
+}): ReactNode {
   const theme = useTheme();
   const result = item.result;
   const argument = keyArgument(item.input);
@@ -17,9 +23,11 @@ export function ToolCall({ item }: { item: Extract<Item, { kind: "tool" }> }): R
     ? (result.summary ?? (firstLine(result.content) || (result.isError ? "Failed" : "Done")))
     : item.denied
       ? `Denied: ${item.denied}`
-      : item.input
-        ? "Running…"
-        : "…";
+      : awaitingApproval
+        ? "Waiting for approval…"
+        : item.input
+          ? "Running…"
+          : "…";
   return (
     <Box flexDirection="column">
       <Text>

@@ -3,7 +3,8 @@
  * sessions stay cheap), then the items still changing.
  */
 import { Box, Static, Text } from "ink";
-import { memo, type ReactNode } from "react";
+import { memo, type ReactNode, useMemo } from "react";
+import { useColumns } from "../hooks/use-columns.ts";
 import { Markdown } from "../markdown/markdown.tsx";
 import type { Item } from "../state.ts";
 import { useUIState } from "../store.tsx";
@@ -11,16 +12,25 @@ import { useTheme } from "../theme.tsx";
 import { ToolCall } from "./tool-call.tsx";
 
 export function Transcript(): ReactNode {
-  const { done, live, epoch } = useUIState();
+  const { done, live, epoch, approvals } = useUIState();
+  // <Static> is absolutely positioned, so without a width its rows do not shrink to the terminal.
+  const columns = useColumns();
+  const style = useMemo(() => ({ width: columns }), [columns]);
   return (
     <>
-      <Static key={epoch} items={done}>
+      <Static key={epoch} items={done} style={style}>
         {(item) => <TranscriptItem key={item.key} item={item} />}
       </Static>
       {live.length > 0 ? (
         <Box flexDirection="column">
           {live.map((item) => (
-            <TranscriptItem key={item.key} item={item} />
+            <TranscriptItem
+              key={item.key}
+              item={item}
+              awaitingApproval={
+                item.kind === "tool" && approvals.some((pending) => pending.request.toolUseId === item.id)
+              }
+            />
           ))}
         </Box>
       ) : null}
@@ -28,7 +38,13 @@ export function Transcript(): ReactNode {
   );
 }
 
-export const TranscriptItem = memo(function TranscriptItem({ item }: { item: Item }): ReactNode {
+export const TranscriptItem = memo(function TranscriptItem({
+  item,
+  awaitingApproval = false,
+}: {
+  item: Item;
+  awaitingApproval?: boolean;
+}): ReactNode {
   const theme = useTheme();
   const body = (() => {
     switch (item.kind) {
@@ -55,7 +71,7 @@ export const TranscriptItem = memo(function TranscriptItem({ item }: { item: Ite
           </Box>
         );
       case "tool":
-        return <ToolCall item={item} />;
+        return <ToolCall item={item} awaitingApproval={awaitingApproval} />;
       case "notice":
         return (
           <Text

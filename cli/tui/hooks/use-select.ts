@@ -27,7 +27,10 @@ export function useSelect({
     (key) => {
       const digit = key.name === "text" && /^[1-9]$/.test(key.text) ? Number(key.text) - 1 : -1;
       if (digit >= 0) {
-        if (digit < count) onPick(digit);
+        if (digit < count) {
+          setSelected(digit);
+          onPick(digit);
+        }
         return;
       }
       switch (commandFor(key, ["select.up", "select.down", "select.confirm", "select.cancel"])) {
