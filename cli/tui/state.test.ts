@@ -3,17 +3,16 @@ import type { AgentEvent } from "../../src/code/types.ts";
 import { type Action, type Item, initialState, reducer, type TuiState } from "./state.ts";
 import { FakeSession } from "./testing/fake-session.ts";
 
-function run(actions: (Action | AgentEvent)[], start: TuiState = initialState(new FakeSession())): TuiState {
-  return actions.reduce<TuiState>(
-    (state, action) =>
-      reducer(
-        state,
-        "event" in action || ["text", "turn_start", "turn_end", "notice", "settings"].includes(action.type)
-          ? (action as Action)
-          : { type: "event", event: action as AgentEvent },
-      ),
-    start,
-  );
+const UI_ACTIONS = new Set(["text", "turn_start", "turn_end", "notice", "settings"]);
+
+/** Folds agent events (wrapped as "event" actions) and UI actions through the reducer. */
+function run(steps: (Action | AgentEvent)[], start: TuiState = initialState(new FakeSession())): TuiState {
+  return steps.reduce<TuiState>((state, step) => {
+    const action = UI_ACTIONS.has(step.type)
+      ? (step as Action)
+      : { type: "event" as const, event: step as AgentEvent };
+    return reducer(state, action);
+  }, start);
 }
 
 const kinds = (items: Item[]) => items.map((item) => item.kind);
