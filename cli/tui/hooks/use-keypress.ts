@@ -1,0 +1,29 @@
+/**
+ * useKeypress(handler, { isActive }): decoded key presses from Ink's stdin. Several hooks may be
+ * active at once as long as their scopes do not overlap (see keybindings.ts).
+ */
+import { useStdin } from "ink";
+import { useEffect, useRef } from "react";
+import { KeyDecoder, type Keypress } from "../input/keys.ts";
+
+export function useKeypress(handler: (key: Keypress) => void, options: { isActive?: boolean } = {}): void {
+  const { internal_eventEmitter: events, setRawMode, isRawModeSupported } = useStdin();
+  const isActive = options.isActive ?? true;
+  // The latest handler without re-subscribing on every render (handlers close over state).
+  const latest = useRef(handler);
+  latest.current = handler;
+
+  useEffect(() => {
+    if (!isActive || !isRawModeSupported) return;
+    setRawMode(true);
+    const decoder = new KeyDecoder();
+    const onInput = (data: string) => {
+      for (const key of decoder.push(data)) latest.current(key);
+    };
+    events.on("input", onInput);
+    return () => {
+      events.off("input", onInput);
+      setRawMode(false);
+    };
+  }, [isActive, events, setRawMode, isRawModeSupported]);
+}
