@@ -164,3 +164,9 @@ function renderHunk(ops: readonly DiffOp[], hunk: HunkRange): string[] {
   }
   return lines;
 }
+
+/** "+3 -1": the lines an edit added and removed, for one-line summaries. */
+export function diffSummary(oldText: string, newText: string): string {
+  const { added, removed } = diffStat(oldText, newText);
+  return `+${added} -${removed}`;
+}
