@@ -6,7 +6,6 @@
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { z } from "zod";
-import { selfCommand } from "../../box/lifecycle.ts";
 import { A3sError } from "../../core/errors.ts";
 import type { ToolContext, ToolResult } from "../types.ts";
 import { CappedOutput, terminalText } from "./output.ts";
@@ -51,7 +50,8 @@ const DESCRIPTION = `Runs a shell command with bash in the workspace directory a
 export function shellArgv(
   command: string,
   ctx: Pick<ToolContext, "cwd" | "extraDirs" | "sandboxImage" | "home">,
-  self: readonly string[] = selfCommand(),
+  /** How to run a3s itself (selfCommand()); only used with a sandbox image. */
+  self: readonly string[] = [],
 ): string[] {
   // Same line as the command, so the shell's "line N:" messages keep the model's numbering.
   const script = `exec 2>&1; ${command}`;
@@ -92,7 +92,9 @@ interface Outcome {
 
 export async function runCommand(command: string, timeoutMs: number, ctx: ToolContext): Promise<Outcome> {
   const started = performance.now();
-  const [program = "bash", ...args] = shellArgv(command, ctx);
+  // Loaded only for --sandbox: the box modules are not needed to run bash on the host.
+  const self = ctx.sandboxImage === undefined ? [] : (await import("../../box/lifecycle.ts")).selfCommand();
+  const [program = "bash", ...args] = shellArgv(command, ctx, self);
   const child = spawn(program, args, {
     cwd: ctx.cwd,
     env: { ...ctx.env, PAGER: "cat", GIT_PAGER: "cat" },

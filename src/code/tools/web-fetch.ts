@@ -9,7 +9,6 @@ import { A3sError } from "../../core/errors.ts";
 import { headerValue, httpRequest } from "../../core/http.ts";
 import { VERSION } from "../../core/version.ts";
 import type { ToolContext, ToolResult } from "../types.ts";
-import { htmlToMarkdown } from "./html-markdown.ts";
 import { binaryKind, formatSize } from "./text-file.ts";
 import { defineTool } from "./tool.ts";
 
@@ -137,7 +136,7 @@ function decode(body: Buffer, contentType: string): string {
 }
 
 /** The page as the model reads it: Markdown for HTML, the text itself otherwise. */
-function render(fetched: Fetched): { text: string; title?: string } {
+async function render(fetched: Fetched): Promise<{ text: string; title?: string }> {
   const type = fetched.contentType.split(";")[0]!.trim().toLowerCase();
   const sniffed = binaryKind(fetched.body.subarray(0, 8192));
   const html =
@@ -152,6 +151,7 @@ function render(fetched: Fetched): { text: string; title?: string } {
   }
   const text = decode(fetched.body, fetched.contentType);
   if (!html) return { text };
+  const { htmlToMarkdown } = await import("./html-markdown.ts");
   const { title, markdown } = htmlToMarkdown(text, fetched.url.href);
   return { text: markdown, ...(title ? { title } : {}) };
 }
@@ -164,7 +164,7 @@ async function fetchUrl(value: Input, ctx: ToolContext): Promise<ToolResult> {
       hint: fetched.status === 404 ? "check the URL, or find the page with web_search" : undefined,
     });
   }
-  const { text, title } = render(fetched);
+  const { text, title } = await render(fetched);
   const piece = text.slice(value.start_index, value.start_index + MAX_OUTPUT_CHARS);
   const end = value.start_index + piece.length;
   const header = [
