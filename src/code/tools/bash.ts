@@ -90,7 +90,7 @@ interface Outcome {
   ms: number;
 }
 
-export async function runCommand(command: string, timeoutMs: number, ctx: ToolContext): Promise<Outcome> {
+async function runCommand(command: string, timeoutMs: number, ctx: ToolContext): Promise<Outcome> {
   const started = performance.now();
   // Loaded only for --sandbox: the box modules are not needed to run bash on the host.
   const self = ctx.sandboxImage === undefined ? [] : (await import("../../box/lifecycle.ts")).selfCommand();
@@ -154,7 +154,7 @@ function drained(...streams: Readable[]): Promise<void> {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export function formatOutcome(outcome: Outcome, timeoutMs: number): ToolResult {
+function formatOutcome(outcome: Outcome, timeoutMs: number): ToolResult {
   const body = terminalText(outcome.output).trimEnd();
   const shown = body === "" ? "(no output)" : body;
   if (outcome.stopped === "timeout") {

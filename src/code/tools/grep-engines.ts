@@ -62,7 +62,7 @@ function globFilter(query: GrepQuery): (path: string) => boolean {
   };
 }
 
-export function compilePattern(pattern: string, ignoreCase: boolean): RegExp {
+function compilePattern(pattern: string, ignoreCase: boolean): RegExp {
   try {
     return new RegExp(pattern, ignoreCase ? "i" : "");
   } catch (err) {
@@ -130,7 +130,7 @@ function rgText(value: { text?: string; bytes?: string } | undefined): string {
   return value?.bytes === undefined ? "" : Buffer.from(value.bytes, "base64").toString("utf8");
 }
 
-export function ripgrepArgs(query: GrepQuery): string[] {
+function ripgrepArgs(query: GrepQuery): string[] {
   return [
     "--json",
     "--no-config",

@@ -97,7 +97,7 @@ function limited(lines: readonly string[], limit: number): string {
   return `${lines.slice(0, limit).join("\n")}\n(… ${lines.length - limit} more lines; narrow the search or raise head_limit)`;
 }
 
-export function formatHits(files: readonly FileHits[], value: Input, cwd: string): ToolResult {
+function formatHits(files: readonly FileHits[], value: Input, cwd: string): ToolResult {
   const limit = value.head_limit ?? DEFAULT_HEAD_LIMIT;
   const total = files.reduce((sum, file) => sum + file.matches, 0);
   if (files.length === 0) return { content: "No matches found.", summary: "No matches" };

@@ -21,7 +21,7 @@ interface RuleSet {
   rules: Rule[];
 }
 
-export function parseIgnore(text: string): Rule[] {
+function parseIgnore(text: string): Rule[] {
   const rules: Rule[] = [];
   for (const raw of text.split(/\r?\n/)) {
     let line = raw.replace(/(?<!\\)\s+$/, "");
@@ -52,7 +52,7 @@ function load(path: string, base: string): RuleSet | undefined {
 }
 
 /** The nearest directory at or above `dir` holding a .git entry. */
-export function gitRoot(dir: string): string | undefined {
+function gitRoot(dir: string): string | undefined {
   for (let current = dir; ; current = dirname(current)) {
     if (existsSync(join(current, ".git"))) return current;
     if (dirname(current) === current) return undefined;

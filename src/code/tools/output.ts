@@ -64,14 +64,6 @@ function countNewlines(buffer: Buffer): number {
   return count;
 }
 
-/** Cuts a string to `max` characters keeping head and tail, with the same kind of note. */
-export function capText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const half = Math.floor(max / 2);
-  const omitted = text.length - 2 * half;
-  return `${text.slice(0, half)}\n[… ${omitted} characters omitted …]\n${text.slice(-half)}`;
-}
-
 // CSI sequences (colours, cursor moves) and OSC sequences (titles, hyperlinks).
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 

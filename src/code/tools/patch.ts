@@ -141,7 +141,7 @@ function readChange(path: string, ctx: ToolContext, changes: Map<string, Change>
 }
 
 /** Works out every file's new content; throws before anything is written when a hunk does not fit. */
-export function planPatch(files: readonly FilePatch[], ctx: ToolContext): Change[] {
+function planPatch(files: readonly FilePatch[], ctx: ToolContext): Change[] {
   const changes = new Map<string, Change>();
   for (const file of files) {
     const source = file.oldPath === null ? undefined : readChange(confine(file.oldPath, ctx), ctx, changes);

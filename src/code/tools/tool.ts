@@ -20,6 +20,6 @@ export function defineTool<Input>(tool: Tool<Input>): Tool<Input> {
   };
 }
 
-export function errorText(message: string, hint: string | undefined): string {
+function errorText(message: string, hint: string | undefined): string {
   return hint === undefined ? message : `${message}\n(${hint})`;
 }

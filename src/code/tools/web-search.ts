@@ -52,7 +52,7 @@ function onDomain(url: string, domains: readonly string[]): boolean {
   });
 }
 
-export function formatSearch(response: SearchResponse, hits: readonly SearchHit[]): string {
+function formatSearch(response: SearchResponse, hits: readonly SearchHit[]): string {
   const lines = [`Results for "${response.query}"${response.cached ? " (cached)" : ""}:`];
   hits.forEach((hit, i) => {
     lines.push("", `${i + 1}. ${hit.title || hit.url}`, `   ${hit.url}`);
