@@ -90,11 +90,11 @@ _a3s_spec() {
     'a3s power ps' | \
     'a3s power stop' | \
     'a3s power help' | \
-    'a3s code chat' | \
-    'a3s code run' | \
-    'a3s code sessions' | \
+    'a3s code sessions show' | \
+    'a3s code sessions rm' | \
+    'a3s code sessions help' | \
     'a3s code models' | \
-    'a3s code mcp' | \
+    'a3s code mcp help' | \
     'a3s code help' | \
     'a3s cron show' | \
     'a3s cron pause' | \
@@ -253,6 +253,48 @@ _a3s_spec() {
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
+    'a3s code chat' | \
+    'a3s code run')
+      commands=''
+      options='-m --model --allow --deny --permission-mode --dangerously-skip-permissions -c --continue -r --resume --sandbox --add-dir --max-rounds -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-m --model --allow --deny --permission-mode -r --resume --sandbox --add-dir --max-rounds --home'
+      ;;
+    'a3s code sessions')
+      commands='ls show export rm help'
+      options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
+    'a3s code sessions ls')
+      commands=''
+      options='-a --all -n --limit -q --quiet --format -h --help --version --json --no-color --home -v --verbose'
+      valued='-n --limit --format --home'
+      ;;
+    'a3s code sessions export')
+      commands=''
+      options='--format -o --output -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--format -o --output --home'
+      ;;
+    'a3s code mcp')
+      commands='ls get add rm help'
+      options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--home'
+      ;;
+    'a3s code mcp ls' | \
+    'a3s code mcp get')
+      commands=''
+      options='--timeout -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='--timeout --home'
+      ;;
+    'a3s code mcp add')
+      commands=''
+      options='-t --transport -s --scope -e --env -H --header -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-t --transport -s --scope -e --env -H --header --home'
+      ;;
+    'a3s code mcp rm')
+      commands=''
+      options='-s --scope -h --help --version --json -q --quiet --no-color --home -v --verbose'
+      valued='-s --scope --home'
+      ;;
     'a3s cron')
       commands='parse add ls show edit pause resume rm run history logs next daemon help'
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
@@ -404,6 +446,16 @@ _a3s_child() {
     'a3s code/models') path='a3s code models' ;;
     'a3s code/mcp') path='a3s code mcp' ;;
     'a3s code/help') path='a3s code help' ;;
+    'a3s code sessions/ls') path='a3s code sessions ls' ;;
+    'a3s code sessions/show') path='a3s code sessions show' ;;
+    'a3s code sessions/export') path='a3s code sessions export' ;;
+    'a3s code sessions/rm') path='a3s code sessions rm' ;;
+    'a3s code sessions/help') path='a3s code sessions help' ;;
+    'a3s code mcp/ls' | 'a3s code mcp/list') path='a3s code mcp ls' ;;
+    'a3s code mcp/get') path='a3s code mcp get' ;;
+    'a3s code mcp/add') path='a3s code mcp add' ;;
+    'a3s code mcp/rm' | 'a3s code mcp/remove') path='a3s code mcp rm' ;;
+    'a3s code mcp/help') path='a3s code mcp help' ;;
     'a3s cron/parse') path='a3s cron parse' ;;
     'a3s cron/add') path='a3s cron add' ;;
     'a3s cron/ls' | 'a3s cron/list') path='a3s cron ls' ;;

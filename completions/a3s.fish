@@ -14,7 +14,7 @@ function __a3s_path
             continue
         end
         switch "$path/$word"
-            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s power create/-f' 'a3s power create/--file' 'a3s power run/--format' 'a3s power run/--keepalive' 'a3s power run/--system' 'a3s power serve/--host' 'a3s power serve/-p' 'a3s power serve/--port' 'a3s power usage/--since' 'a3s cron parse/--tz' 'a3s cron parse/-n' 'a3s cron parse/--count' 'a3s cron add/--name' 'a3s cron add/--tz' 'a3s cron add/--timeout' 'a3s cron add/--retries' 'a3s cron add/--overlap' 'a3s cron add/--catch-up' 'a3s cron add/-e' 'a3s cron add/--env' 'a3s cron add/-w' 'a3s cron add/--workdir' 'a3s cron add/--box' 'a3s cron add/--agent' 'a3s cron ls/--format' 'a3s cron edit/--name' 'a3s cron edit/--tz' 'a3s cron edit/--timeout' 'a3s cron edit/--retries' 'a3s cron edit/--overlap' 'a3s cron edit/--catch-up' 'a3s cron edit/-e' 'a3s cron edit/--env' 'a3s cron edit/-w' 'a3s cron edit/--workdir' 'a3s cron edit/--box' 'a3s cron edit/--agent' 'a3s cron edit/--schedule' 'a3s cron edit/--unset-env' 'a3s cron history/-n' 'a3s cron history/--limit' 'a3s cron history/--status' 'a3s cron history/--format' 'a3s cron next/-n' 'a3s cron next/--count' 'a3s cron daemon/--catch-up' 'a3s cron daemon status/--catch-up' 'a3s cron daemon stop/--catch-up' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--deadline' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' 'a3s search/--format' 'a3s search/--open' 'a3s search engines/-e' 'a3s search engines/--engines' 'a3s search engines/-l' 'a3s search engines/--limit' 'a3s search engines/-t' 'a3s search engines/--timeout' 'a3s search engines/--deadline' 'a3s search engines/--page' 'a3s search engines/--lang' 'a3s search engines/--safe' 'a3s search engines/--time' 'a3s search engines/--proxy' 'a3s search engines/--format' 'a3s search engines/--open' '*/--home'
+            case 'a3s box run/--name' 'a3s box run/-e' 'a3s box run/--env' 'a3s box run/--env-file' 'a3s box run/-v' 'a3s box run/--volume' 'a3s box run/-p' 'a3s box run/--publish' 'a3s box run/--network' 'a3s box run/-w' 'a3s box run/--workdir' 'a3s box run/-u' 'a3s box run/--user' 'a3s box run/--entrypoint' 'a3s box run/--hostname' 'a3s box run/-m' 'a3s box run/--memory' 'a3s box run/--cpus' 'a3s box run/--pids-limit' 'a3s box run/--runtime' 'a3s box run/--isolation' 'a3s box run/-l' 'a3s box run/--label' 'a3s box run/--pull' 'a3s box run/--restart' 'a3s box run/--stop-signal' 'a3s box run/--stop-timeout' 'a3s box create/--name' 'a3s box create/-e' 'a3s box create/--env' 'a3s box create/--env-file' 'a3s box create/-v' 'a3s box create/--volume' 'a3s box create/-p' 'a3s box create/--publish' 'a3s box create/--network' 'a3s box create/-w' 'a3s box create/--workdir' 'a3s box create/-u' 'a3s box create/--user' 'a3s box create/--entrypoint' 'a3s box create/--hostname' 'a3s box create/-m' 'a3s box create/--memory' 'a3s box create/--cpus' 'a3s box create/--pids-limit' 'a3s box create/--runtime' 'a3s box create/--isolation' 'a3s box create/-l' 'a3s box create/--label' 'a3s box create/--pull' 'a3s box create/--restart' 'a3s box create/--stop-signal' 'a3s box create/--stop-timeout' 'a3s box ps/-f' 'a3s box ps/--filter' 'a3s box ps/--format' 'a3s box ps/-n' 'a3s box ps/--last' 'a3s box exec/-e' 'a3s box exec/--env' 'a3s box exec/-w' 'a3s box exec/--workdir' 'a3s box exec/-u' 'a3s box exec/--user' 'a3s box logs/-n' 'a3s box logs/--tail' 'a3s box logs/--since' 'a3s box logs/--until' 'a3s box stop/-t' 'a3s box stop/--time' 'a3s box stop/-s' 'a3s box stop/--signal' 'a3s box kill/-s' 'a3s box kill/--signal' 'a3s box restart/-t' 'a3s box restart/--time' 'a3s box inspect/-f' 'a3s box inspect/--format' 'a3s box stats/--format' 'a3s box prune/--filter' 'a3s box snapshot create/--name' 'a3s box snapshot create/--description' 'a3s box snapshot restore/--name' 'a3s box snapshot ls/--format' 'a3s box snapshot prune/--keep' 'a3s box pool warm/-m' 'a3s box pool warm/--memory' 'a3s box pool warm/--cpus' 'a3s box pool ls/--format' 'a3s box pull/--platform' 'a3s box images/-f' 'a3s box images/--filter' 'a3s box images/--format' 'a3s box save/-o' 'a3s box save/--output' 'a3s box load/-i' 'a3s box load/--input' 'a3s box import/-m' 'a3s box import/--message' 'a3s box import/-c' 'a3s box import/--change' 'a3s box image ls/-f' 'a3s box image ls/--filter' 'a3s box image ls/--format' 'a3s box image pull/--platform' 'a3s box image inspect/-f' 'a3s box image inspect/--format' 'a3s box image save/-o' 'a3s box image save/--output' 'a3s box image load/-i' 'a3s box image load/--input' 'a3s box image import/-m' 'a3s box image import/--message' 'a3s box image import/-c' 'a3s box image import/--change' 'a3s box login/-u' 'a3s box login/--username' 'a3s box login/-p' 'a3s box login/--password' 'a3s power create/-f' 'a3s power create/--file' 'a3s power run/--format' 'a3s power run/--keepalive' 'a3s power run/--system' 'a3s power serve/--host' 'a3s power serve/-p' 'a3s power serve/--port' 'a3s power usage/--since' 'a3s code chat/-m' 'a3s code chat/--model' 'a3s code chat/--allow' 'a3s code chat/--deny' 'a3s code chat/--permission-mode' 'a3s code chat/-r' 'a3s code chat/--resume' 'a3s code chat/--sandbox' 'a3s code chat/--add-dir' 'a3s code chat/--max-rounds' 'a3s code run/-m' 'a3s code run/--model' 'a3s code run/--allow' 'a3s code run/--deny' 'a3s code run/--permission-mode' 'a3s code run/-r' 'a3s code run/--resume' 'a3s code run/--sandbox' 'a3s code run/--add-dir' 'a3s code run/--max-rounds' 'a3s code sessions ls/-n' 'a3s code sessions ls/--limit' 'a3s code sessions ls/--format' 'a3s code sessions export/--format' 'a3s code sessions export/-o' 'a3s code sessions export/--output' 'a3s code mcp ls/--timeout' 'a3s code mcp get/--timeout' 'a3s code mcp add/-t' 'a3s code mcp add/--transport' 'a3s code mcp add/-s' 'a3s code mcp add/--scope' 'a3s code mcp add/-e' 'a3s code mcp add/--env' 'a3s code mcp add/-H' 'a3s code mcp add/--header' 'a3s code mcp rm/-s' 'a3s code mcp rm/--scope' 'a3s cron parse/--tz' 'a3s cron parse/-n' 'a3s cron parse/--count' 'a3s cron add/--name' 'a3s cron add/--tz' 'a3s cron add/--timeout' 'a3s cron add/--retries' 'a3s cron add/--overlap' 'a3s cron add/--catch-up' 'a3s cron add/-e' 'a3s cron add/--env' 'a3s cron add/-w' 'a3s cron add/--workdir' 'a3s cron add/--box' 'a3s cron add/--agent' 'a3s cron ls/--format' 'a3s cron edit/--name' 'a3s cron edit/--tz' 'a3s cron edit/--timeout' 'a3s cron edit/--retries' 'a3s cron edit/--overlap' 'a3s cron edit/--catch-up' 'a3s cron edit/-e' 'a3s cron edit/--env' 'a3s cron edit/-w' 'a3s cron edit/--workdir' 'a3s cron edit/--box' 'a3s cron edit/--agent' 'a3s cron edit/--schedule' 'a3s cron edit/--unset-env' 'a3s cron history/-n' 'a3s cron history/--limit' 'a3s cron history/--status' 'a3s cron history/--format' 'a3s cron next/-n' 'a3s cron next/--count' 'a3s cron daemon/--catch-up' 'a3s cron daemon status/--catch-up' 'a3s cron daemon stop/--catch-up' 'a3s search/-e' 'a3s search/--engines' 'a3s search/-l' 'a3s search/--limit' 'a3s search/-t' 'a3s search/--timeout' 'a3s search/--deadline' 'a3s search/--page' 'a3s search/--lang' 'a3s search/--safe' 'a3s search/--time' 'a3s search/--proxy' 'a3s search/--format' 'a3s search/--open' 'a3s search engines/-e' 'a3s search engines/--engines' 'a3s search engines/-l' 'a3s search engines/--limit' 'a3s search engines/-t' 'a3s search engines/--timeout' 'a3s search engines/--deadline' 'a3s search engines/--page' 'a3s search engines/--lang' 'a3s search engines/--safe' 'a3s search engines/--time' 'a3s search engines/--proxy' 'a3s search engines/--format' 'a3s search engines/--open' '*/--home'
                 set skip_value 1
             case 'a3s/box'
                 set path 'a3s box'
@@ -174,6 +174,26 @@ function __a3s_path
                 set path 'a3s code mcp'
             case 'a3s code/help'
                 set path 'a3s code help'
+            case 'a3s code sessions/ls'
+                set path 'a3s code sessions ls'
+            case 'a3s code sessions/show'
+                set path 'a3s code sessions show'
+            case 'a3s code sessions/export'
+                set path 'a3s code sessions export'
+            case 'a3s code sessions/rm'
+                set path 'a3s code sessions rm'
+            case 'a3s code sessions/help'
+                set path 'a3s code sessions help'
+            case 'a3s code mcp/ls' 'a3s code mcp/list'
+                set path 'a3s code mcp ls'
+            case 'a3s code mcp/get'
+                set path 'a3s code mcp get'
+            case 'a3s code mcp/add'
+                set path 'a3s code mcp add'
+            case 'a3s code mcp/rm' 'a3s code mcp/remove'
+                set path 'a3s code mcp rm'
+            case 'a3s code mcp/help'
+                set path 'a3s code mcp help'
             case 'a3s cron/parse'
                 set path 'a3s cron parse'
             case 'a3s cron/add'
@@ -594,25 +614,88 @@ complete -c a3s -n '__a3s_at a3s power usage' -l since -r -F -d 'only since a da
 # a3s code
 complete -c a3s -n '__a3s_at a3s code' -f
 complete -c a3s -n '__a3s_at a3s code' -a 'chat' -d 'Open the interactive terminal UI (the default)'
-complete -c a3s -n '__a3s_at a3s code' -a 'run' -d 'Run a task headless and print the result or JSON events'
-complete -c a3s -n '__a3s_at a3s code' -a 'sessions' -d 'List, show or delete saved sessions'
-complete -c a3s -n '__a3s_at a3s code' -a 'models' -d 'List the configured providers and models'
-complete -c a3s -n '__a3s_at a3s code' -a 'mcp' -d 'Manage MCP servers'
+complete -c a3s -n '__a3s_at a3s code' -a 'run' -d 'Run a task headless: print the answer, or JSON events with --json'
+complete -c a3s -n '__a3s_at a3s code' -a 'sessions' -d 'List, show, export or delete saved sessions'
+complete -c a3s -n '__a3s_at a3s code' -a 'models' -d 'List the providers and models a3s code can use'
+complete -c a3s -n '__a3s_at a3s code' -a 'mcp' -d 'Manage MCP servers (config.json\'s code.mcpServers and the project\'s .mcp.json)'
 complete -c a3s -n '__a3s_at a3s code' -a 'help' -d 'display help for command'
 
 # a3s code chat
-complete -c a3s -n '__a3s_at a3s code chat' -f
+complete -c a3s -n '__a3s_at a3s code chat' -s m -l model -r -F -d 'model to use, e.g. anthropic/claude-sonnet-4-5 or local/llama3.2:3b'
+complete -c a3s -n '__a3s_at a3s code chat' -l allow -r -F -d 'allow a tool without asking, e.g. \'Bash(npm test:*)\' (repeatable)'
+complete -c a3s -n '__a3s_at a3s code chat' -l deny -r -F -d 'never allow a tool, e.g. \'Bash(rm:*)\' (repeatable)'
+complete -c a3s -n '__a3s_at a3s code chat' -l permission-mode -r -F -d 'default, accept-edits, plan (read-only) or yolo'
+complete -c a3s -n '__a3s_at a3s code chat' -l dangerously-skip-permissions -d 'run every tool without asking (mode yolo)'
+complete -c a3s -n '__a3s_at a3s code chat' -s c -l continue -d 'continue the most recent session in this directory'
+complete -c a3s -n '__a3s_at a3s code chat' -s r -l resume -r -F -d 'resume a saved session by id or prefix'
+complete -c a3s -n '__a3s_at a3s code chat' -l sandbox -r -F -d 'run bash commands inside an a3s box of this image'
+complete -c a3s -n '__a3s_at a3s code chat' -l add-dir -r -F -d 'let tools use this directory too (repeatable)'
+complete -c a3s -n '__a3s_at a3s code chat' -l max-rounds -r -F -d 'model rounds one prompt may take (code.maxRounds)'
 
 # a3s code run
+complete -c a3s -n '__a3s_at a3s code run' -s m -l model -r -F -d 'model to use, e.g. anthropic/claude-sonnet-4-5 or local/llama3.2:3b'
+complete -c a3s -n '__a3s_at a3s code run' -l allow -r -F -d 'allow a tool without asking, e.g. \'Bash(npm test:*)\' (repeatable)'
+complete -c a3s -n '__a3s_at a3s code run' -l deny -r -F -d 'never allow a tool, e.g. \'Bash(rm:*)\' (repeatable)'
+complete -c a3s -n '__a3s_at a3s code run' -l permission-mode -r -F -d 'default, accept-edits, plan (read-only) or yolo'
+complete -c a3s -n '__a3s_at a3s code run' -l dangerously-skip-permissions -d 'run every tool without asking (mode yolo)'
+complete -c a3s -n '__a3s_at a3s code run' -s c -l continue -d 'continue the most recent session in this directory'
+complete -c a3s -n '__a3s_at a3s code run' -s r -l resume -r -F -d 'resume a saved session by id or prefix'
+complete -c a3s -n '__a3s_at a3s code run' -l sandbox -r -F -d 'run bash commands inside an a3s box of this image'
+complete -c a3s -n '__a3s_at a3s code run' -l add-dir -r -F -d 'let tools use this directory too (repeatable)'
+complete -c a3s -n '__a3s_at a3s code run' -l max-rounds -r -F -d 'model rounds one prompt may take (code.maxRounds)'
 
 # a3s code sessions
 complete -c a3s -n '__a3s_at a3s code sessions' -f
+complete -c a3s -n '__a3s_at a3s code sessions' -a 'ls' -d 'List sessions, most recent first'
+complete -c a3s -n '__a3s_at a3s code sessions' -a 'show' -d 'Print a session as Markdown (or JSON with --json)'
+complete -c a3s -n '__a3s_at a3s code sessions' -a 'export' -d 'Write a session to a file or stdout as Markdown or JSON'
+complete -c a3s -n '__a3s_at a3s code sessions' -a 'rm' -d 'Delete sessions'
+complete -c a3s -n '__a3s_at a3s code sessions' -a 'help' -d 'display help for command'
+
+# a3s code sessions ls
+complete -c a3s -n '__a3s_at a3s code sessions ls' -f
+complete -c a3s -n '__a3s_at a3s code sessions ls' -s a -l all -d 'sessions of every directory, not only this one'
+complete -c a3s -n '__a3s_at a3s code sessions ls' -s n -l limit -r -F -d 'show at most n sessions'
+complete -c a3s -n '__a3s_at a3s code sessions ls' -l format -r -F -d '\'table\', \'json\' or a Go template such as \'{{.id}} {{.title}}\''
+
+# a3s code sessions show
+
+# a3s code sessions export
+complete -c a3s -n '__a3s_at a3s code sessions export' -l format -r -F -d 'markdown or json'
+complete -c a3s -n '__a3s_at a3s code sessions export' -s o -l output -r -F -d 'write here instead of stdout'
+
+# a3s code sessions rm
+
+# a3s code sessions help
 
 # a3s code models
 complete -c a3s -n '__a3s_at a3s code models' -f
 
 # a3s code mcp
 complete -c a3s -n '__a3s_at a3s code mcp' -f
+complete -c a3s -n '__a3s_at a3s code mcp' -a 'ls' -d 'List configured servers, connecting to each to show its status and tools'
+complete -c a3s -n '__a3s_at a3s code mcp' -a 'get' -d 'Show a server\'s configuration and its tools'
+complete -c a3s -n '__a3s_at a3s code mcp' -a 'add' -d 'Add a server: a command to run (stdio) or a URL (streamable HTTP)'
+complete -c a3s -n '__a3s_at a3s code mcp' -a 'rm' -d 'Remove a server'
+complete -c a3s -n '__a3s_at a3s code mcp' -a 'help' -d 'display help for command'
+
+# a3s code mcp ls
+complete -c a3s -n '__a3s_at a3s code mcp ls' -f
+complete -c a3s -n '__a3s_at a3s code mcp ls' -l timeout -r -F -d 'how long each server may take to connect'
+
+# a3s code mcp get
+complete -c a3s -n '__a3s_at a3s code mcp get' -l timeout -r -F -d 'how long each server may take to connect'
+
+# a3s code mcp add
+complete -c a3s -n '__a3s_at a3s code mcp add' -s t -l transport -r -F -d 'stdio, or http for a URL (the default for http(s) URLs)'
+complete -c a3s -n '__a3s_at a3s code mcp add' -s s -l scope -r -F -d 'where to save it'
+complete -c a3s -n '__a3s_at a3s code mcp add' -s e -l env -r -F -d 'environment variable of a stdio server (repeatable)'
+complete -c a3s -n '__a3s_at a3s code mcp add' -s H -l header -r -F -d 'request header of an HTTP server (repeatable)'
+
+# a3s code mcp rm
+complete -c a3s -n '__a3s_at a3s code mcp rm' -s s -l scope -r -F -d 'the scope to remove it from (needed when both have it)'
+
+# a3s code mcp help
 
 # a3s code help
 

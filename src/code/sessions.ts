@@ -8,10 +8,10 @@ import { randomUUID } from "node:crypto";
 import { A3sError } from "../core/errors.ts";
 import type { Message, SessionSummary, TurnUsage, Usage } from "./types.ts";
 
-export interface SessionRecord extends SessionSummary {
+export type SessionRecord = SessionSummary & {
   parentId: string | null;
   usage: TurnUsage;
-}
+};
 
 export type SessionEntry =
   | { seq: number; kind: "message"; message: Message; createdAt: string }

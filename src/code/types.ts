@@ -229,7 +229,8 @@ export type AgentEvent =
 // ---------------------------------------------------------------------------------------------
 // What the TUI drives (one open conversation); headless mode uses the same object.
 
-export interface SessionSummary {
+/** A type (not an interface) so rows fit Record<string, unknown> for --format templates. */
+export type SessionSummary = {
   id: string;
   title: string;
   cwd: string;
@@ -238,7 +239,7 @@ export interface SessionSummary {
   updatedAt: string;
   messages: number;
   costUsd: number;
-}
+};
 
 export interface CodeSession {
   readonly id: string;

@@ -2,7 +2,6 @@
  * One run of a job from start to its history record: the command line for its kind (shell, box,
  * agent), the environment it sees, retries with exponential backoff, and the final status.
  */
-import { notImplemented } from "../core/errors.ts";
 import type { Paths } from "../core/paths.ts";
 import type { Clock } from "./clock.ts";
 import { runProcess } from "./runner.ts";
@@ -27,7 +26,10 @@ export interface ExecuteDeps {
   signal?: AbortSignal;
 }
 
-/** The argv a job runs. Box jobs go through `a3s box run --rm`; agent jobs wait for `a3s code`. */
+/**
+ * The argv a job runs. Box jobs go through `a3s box run --rm`; agent jobs through `a3s code run`
+ * headless, where a tool that would ask is denied unless config or .a3s/settings.json allow it.
+ */
 export function commandFor(job: Job, paths: Paths, self: readonly string[]): string[] {
   switch (job.kind) {
     case "shell":
@@ -49,7 +51,7 @@ export function commandFor(job: Job, paths: Paths, self: readonly string[]): str
       ];
     }
     case "agent":
-      throw notImplemented("code run");
+      return [...self, "--home", paths.home, "code", "run", "--", job.command];
   }
 }
 

@@ -38,12 +38,6 @@ export interface AddInput extends JobOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function agentUnavailable(): A3sError {
-  return new A3sError("unimplemented", "--agent jobs run 'a3s code run', which is not implemented yet", {
-    hint: "schedule a shell command (or --box IMAGE) for now",
-  });
-}
-
 function checkWorkdir(dir: string): string {
   const absolute = isAbsolute(dir) ? dir : resolve(dir);
   if (!isDirectory(absolute)) throw new A3sError("usage", `working directory ${absolute} does not exist`);
@@ -57,7 +51,11 @@ function checkRetries(retries: number): number {
 }
 
 function kindOf(options: JobOptions): { kind: JobKind; image: string | null } {
-  if (options.agent !== undefined) throw agentUnavailable();
+  if (options.agent !== undefined) {
+    if (options.box !== undefined) throw new A3sError("usage", "--agent and --box cannot be combined");
+    if (options.agent.trim() === "") throw new A3sError("usage", "--agent needs a prompt");
+    return { kind: "agent", image: null };
+  }
   if (options.box !== undefined) {
     if (options.box.trim() === "") throw new A3sError("usage", "--box needs an image");
     return { kind: "box", image: options.box };
@@ -113,7 +111,6 @@ export interface EditInput extends JobOptions {
 export function editJob(ctx: CronContext, ref: string, input: EditInput, now = Date.now()): Job {
   const job = ctx.jobs.resolve(ref);
   const patch: JobPatch = {};
-  if (input.agent !== undefined) throw agentUnavailable();
   if (input.schedule !== undefined) {
     const parsed = parseSchedule(input.schedule);
     patch.schedule = parsed.text;
@@ -127,7 +124,7 @@ export function editJob(ctx: CronContext, ref: string, input: EditInput, now = D
   }
   if (input.box !== undefined && input.noBox)
     throw new A3sError("usage", "--box and --no-box contradict each other");
-  if (input.box !== undefined) Object.assign(patch, kindOf({ box: input.box }));
+  if (input.box !== undefined || input.agent !== undefined) Object.assign(patch, kindOf(input));
   if (input.noBox) Object.assign(patch, { kind: "shell", image: null });
   if (input.timeoutMs !== undefined) patch.timeoutMs = input.timeoutMs;
   if (input.retries !== undefined) patch.retries = checkRetries(input.retries);
@@ -199,7 +196,6 @@ export async function runNow(
   clock: Clock = systemClock,
 ): Promise<RunWithOutput> {
   const job = ctx.jobs.resolve(ref);
-  if (job.kind === "agent") throw agentUnavailable();
   const run = ctx.runs.claim({
     job,
     trigger: "manual",

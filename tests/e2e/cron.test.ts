@@ -193,13 +193,14 @@ describe("jobs", () => {
     expect(timedOut).toMatchObject({ status: "timeout", signal: "SIGTERM" });
   });
 
-  test("--agent waits for a3s code: exit 9, nothing stored", async () => {
+  test("--agent jobs cannot also be --box jobs, and need a prompt (the agent itself: tests/e2e/code.test.ts)", async () => {
     const home = tempHome();
-    const result = expectExit(
-      await a3s(["cron", "add", "daily", "--agent", "summarize the news", "--json"], { home }),
-      9,
+    const both = expectExit(
+      await a3s(["cron", "add", "daily", "--agent", "summarize", "--box", "alpine", "--json"], { home }),
+      2,
     );
-    expect(result.json<{ error: { code: string } }>().error.code).toBe("unimplemented");
+    expect(both.json<{ error: { message: string } }>().error.message).toContain("cannot be combined");
+    expectExit(await a3s(["cron", "add", "daily", "--agent", " ", "--json"], { home }), 2);
     expect(expectExit(await a3s(["cron", "ls", "--json"], { home }), 0).json()).toEqual([]);
   });
 });

@@ -4,7 +4,16 @@
  * Only the common languages are loaded; unknown or unlabelled fences stay plain rather than
  * being auto-detected, which is slow and often wrong on short snippets.
  */
-import hljs from "highlight.js/lib/common";
+
+/** The part of highlight.js used here. */
+interface Highlighter {
+  getLanguage(name: string): object | undefined;
+  highlight(code: string, options: { language: string; ignoreIllegals?: boolean }): { value: string };
+}
+
+// require() rather than import: the package's own types pull TypeScript's DOM library into the
+// whole project, where its ReadableStream then shadows Bun's.
+const hljs = require("highlight.js/lib/common") as Highlighter;
 
 export interface Segment {
   text: string;

@@ -170,7 +170,7 @@ async function streamRound(
       system: deps.system,
       messages,
       tools: deps.toolSpecs,
-      maxTokens: deps.maxTokens,
+      maxTokens: answerBudget(deps),
       signal,
     })) {
       switch (event.type) {
@@ -241,7 +241,7 @@ function account(state: AgentState, deps: LoopDeps, usage: Usage, estimated: num
 /** The messages to send: pruned, or replaced by a summary first when the window is nearly full. */
 async function contextFor(state: AgentState, deps: LoopDeps, signal: AbortSignal): Promise<Message[]> {
   const window = deps.contextWindow / state.tokenRatio;
-  const reserve = deps.maxTokens + estimateTokens([], JSON.stringify(deps.toolSpecs));
+  const reserve = answerBudget(deps) + estimateTokens([], JSON.stringify(deps.toolSpecs));
   let view = pruneToolOutputs(state.messages, window * PRUNE_AT - reserve, deps.system);
   if (view.tokens > window * SUMMARISE_AT - reserve) {
     const split = summarySplit(state.messages);
@@ -291,6 +291,11 @@ export async function compactInto(
     afterTokens: Math.round(estimateTokens(state.messages, deps.system) * state.tokenRatio),
     method: "summary",
   });
+}
+
+/** code.maxTokens, but never more than a quarter of a small (local) model's window. */
+function answerBudget(deps: Pick<LoopDeps, "maxTokens" | "contextWindow">): number {
+  return Math.min(deps.maxTokens, Math.floor(deps.contextWindow / 4));
 }
 
 function lastAssistantText(messages: readonly Message[]): string {

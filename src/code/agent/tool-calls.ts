@@ -100,7 +100,8 @@ async function prepare(call: ToolUseBlock, deps: ToolCallDeps): Promise<Prepared
   let checked = deps.validate(tool, call.input);
   if (!checked.ok) return { call, result: { content: checked.error, isError: true } };
 
-  const hook = deps.hooks ? await deps.hooks.preToolUse(tool.name, checked.input) : {};
+  // Hooks match on the rule name ("Bash", "Edit|Write"), so Claude Code's hook settings work as is.
+  const hook = deps.hooks ? await deps.hooks.preToolUse(tool.ruleName, checked.input) : {};
   if (hook.blocked !== undefined) {
     deps.emit({
       type: "permission",
@@ -181,7 +182,7 @@ async function execute(item: Prepared, deps: ToolCallDeps): Promise<ToolResultBl
   } else {
     result = await runOne(item.tool, item.input, deps);
     const feedback = deps.hooks
-      ? await deps.hooks.postToolUse(item.tool.name, item.input, result)
+      ? await deps.hooks.postToolUse(item.tool.ruleName, item.input, result)
       : undefined;
     if (feedback !== undefined)
       result = { ...result, content: `${result.content}\n\nPostToolUse hook: ${feedback}` };

@@ -1,0 +1,32 @@
+/**
+ * `a3s code [prompt]` / `a3s code chat`: the terminal UI. Ink and React are imported only here,
+ * when a chat actually starts, so every other command stays fast.
+ */
+import { Command } from "commander";
+import { A3sError } from "../../src/core/errors.ts";
+import { createContext } from "../context.ts";
+import { openAgent } from "./open.ts";
+import { type AgentFlags, addAgentOptions } from "./options.ts";
+
+export function chatCommand(): Command {
+  return addAgentOptions(
+    new Command("chat")
+      .description("Open the interactive terminal UI (the default)")
+      .argument("[prompt...]", "a first prompt to send"),
+  ).action(async (words: string[], flags: AgentFlags, command: Command) => {
+    const ctx = createContext(command);
+    if (!process.stdin.isTTY || !process.stdout.isTTY) {
+      throw new A3sError("usage", "the chat needs a terminal", {
+        hint: "use 'a3s code run \"<task>\"' in scripts (add --json for events)",
+      });
+    }
+    const { session, close } = await openAgent(ctx, flags, { interactive: true });
+    try {
+      const { runCodeTui } = await import("../tui/code-app.tsx");
+      const prompt = words.join(" ").trim();
+      process.exitCode = await runCodeTui(session, prompt ? { initialPrompt: prompt } : {});
+    } finally {
+      await close();
+    }
+  });
+}

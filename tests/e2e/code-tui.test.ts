@@ -1,0 +1,96 @@
+/**
+ * The a3s code TUI in a real terminal (tmux): type a prompt, approve a tool call in the dialog,
+ * read the streamed answer off the screen, quit with /exit; the session is saved.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type FakeProvider, startFakeProvider } from "../fixtures/fake-provider.ts";
+import { a3s, BINARY, ensureBuilt, expectExit, tempHome } from "./a3s.ts";
+
+const TMUX = Bun.which("tmux");
+const KEY = "sk-tui-test";
+const SESSION = `a3s-tui-${process.pid}`;
+let fake: FakeProvider;
+
+beforeAll(async () => {
+  if (!TMUX) throw new Error("tmux is not installed: .ci/run installs it (apt-get install tmux)");
+  fake = await startFakeProvider({ apiKey: KEY });
+  await ensureBuilt();
+});
+afterAll(async () => {
+  Bun.spawnSync(["tmux", "kill-session", "-t", SESSION]);
+  await fake?.stop();
+});
+
+function tmux(...args: string[]): string {
+  const result = Bun.spawnSync(["tmux", ...args]);
+  if (result.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${result.stderr.toString()}`);
+  return result.stdout.toString();
+}
+
+const screen = () => tmux("capture-pane", "-p", "-t", SESSION);
+
+async function waitForScreen(what: string | RegExp, ms = 20_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const text = screen();
+    if (typeof what === "string" ? text.includes(what) : what.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} on the screen:\n${text}`);
+    await Bun.sleep(100);
+  }
+}
+
+test("prompt, approval dialog, streamed answer and /exit in a real terminal", async () => {
+  const home = tempHome();
+  mkdirSync(home, { recursive: true });
+  writeFileSync(
+    join(home, "config.json"),
+    JSON.stringify({
+      code: {
+        model: "fake/claude-sonnet-4-5",
+        providers: { fake: { type: "anthropic", baseUrl: fake.url, apiKeyEnv: "FAKE_KEY" } },
+      },
+    }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), "a3s-tui-project-"));
+  writeFileSync(join(dir, "notes.txt"), "first line\n");
+
+  fake
+    .reply()
+    .text("I will append a line.")
+    .tool("bash", { command: "echo appended >> notes.txt", description: "append" });
+  fake.reply().text("Done: **notes.txt** now has two lines.").chunk(3).delay(5).stop();
+
+  const command = `env A3S_HOME=${home} FAKE_KEY=${KEY} NO_COLOR=1 ${BINARY} code; echo "exit=$?" > ${join(dir, "exit-code")}; sleep 30`;
+  tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", dir, command);
+  await waitForScreen("for commands");
+
+  tmux("send-keys", "-t", SESSION, "-l", "add a line to notes.txt");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  const dialog = await waitForScreen("Do you want to proceed?");
+  expect(dialog).toContain("echo appended >> notes.txt");
+  expect(dialog).toContain("don't ask again");
+  expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("first line\n");
+
+  tmux("send-keys", "-t", SESSION, "1");
+  const answered = await waitForScreen("now has two lines");
+  expect(answered).toContain("add a line to notes.txt");
+  expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("first line\nappended\n");
+
+  tmux("send-keys", "-t", SESSION, "-l", "/exit");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  for (let i = 0; i < 100; i++) {
+    try {
+      if (readFileSync(join(dir, "exit-code"), "utf8").trim() === "exit=0") break;
+    } catch {}
+    await Bun.sleep(100);
+  }
+  expect(readFileSync(join(dir, "exit-code"), "utf8").trim()).toBe("exit=0");
+
+  const sessions = expectExit(await a3s(["code", "sessions", "ls", "--all", "--json"], { home }), 0).json<
+    Array<{ title: string; messages: number }>
+  >();
+  expect(sessions[0]).toMatchObject({ title: "add a line to notes.txt", messages: 4 });
+});
