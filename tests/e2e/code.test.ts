@@ -251,7 +251,9 @@ describe("permissions, hooks and MCP", () => {
       }),
       0,
     );
-    const toolNames = ((fake.requests[first]?.body.tools ?? []) as Array<{ name: string }>).map((t) => t.name);
+    const toolNames = ((fake.requests[first]?.body.tools ?? []) as Array<{ name: string }>).map(
+      (t) => t.name,
+    );
     expect(toolNames).toContain("mcp__fixture__echo");
     const echoed = events(result.stdout).find((e) => e.type === "tool_result") as Extract<
       AgentEvent,
