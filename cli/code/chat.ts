@@ -2,6 +2,7 @@
  * `a3s code [prompt]` / `a3s code chat`: the terminal UI. Ink and React are imported only here,
  * when a chat actually starts, so every other command stays fast.
  */
+import { join } from "node:path";
 import { Command } from "commander";
 import { A3sError } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
@@ -24,7 +25,10 @@ export function chatCommand(): Command {
     try {
       const { runCodeTui } = await import("../tui/code-app.tsx");
       const prompt = words.join(" ").trim();
-      process.exitCode = await runCodeTui(session, prompt ? { initialPrompt: prompt } : {});
+      process.exitCode = await runCodeTui(session, {
+        historyFile: join(ctx.paths.home, "code-history.jsonl"),
+        ...(prompt ? { initialPrompt: prompt } : {}),
+      });
     } finally {
       await close();
     }

@@ -1,6 +1,6 @@
 /** `a3s code models`: the providers a3s code knows, whether each is usable here, and their models. */
 import { Command } from "commander";
-import { providerNames, resolveProvider } from "../../src/code/providers/index.ts";
+import { PRESETS, providerNames, resolveProvider } from "../../src/code/providers/index.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { isA3sError } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
@@ -26,7 +26,7 @@ export function modelsCommand(): Command {
         } catch (err) {
           return {
             provider: name,
-            type: config.code.providers[name]?.type ?? null,
+            type: config.code.providers[name]?.type ?? PRESETS[name]?.type ?? null,
             baseUrl: null,
             keyEnv: null,
             ready: false,
