@@ -264,6 +264,72 @@ describe("permissions, hooks and MCP", () => {
   });
 });
 
+describe("subagents and compaction", () => {
+  test("the task tool runs a defined subagent with its own prompt and tools; the parent gets its report", async () => {
+    const home = homeFor("anthropic");
+    const dir = project();
+    mkdirSync(join(dir, ".a3s", "agents"), { recursive: true });
+    writeFileSync(
+      join(dir, ".a3s", "agents", "reviewer.md"),
+      "---\nname: reviewer\ndescription: Reviews shell code\ntools: Read, Grep\n---\nYou review shell scripts. Be terse.\n",
+    );
+    const first = fake.requests.length;
+    fake
+      .reply()
+      .tool("task", { description: "review sum", prompt: "Review sum.sh", subagent_type: "reviewer" });
+    fake.reply().text("sum.sh subtracts instead of adding.").stop();
+    fake.reply().text("The reviewer found the bug.").stop();
+    const result = expectExit(
+      await a3s(["code", "run", "--json", "review the code"], { home, cwd: dir, env }),
+      0,
+    );
+    const parentTools =
+      (fake.requests[first]?.body.tools as Array<{ name: string; description: string }>) ?? [];
+    expect(parentTools.find((t) => t.name === "task")?.description).toContain("reviewer: Reviews shell code");
+    const sub = fake.requests[first + 1]?.body;
+    expect(JSON.stringify(sub.system)).toContain("You review shell scripts. Be terse.");
+    expect((sub.tools as Array<{ name: string }>).map((t) => t.name).sort()).toEqual(["grep", "read"]);
+    const report = events(result.stdout).find((e) => e.type === "tool_result") as Extract<
+      AgentEvent,
+      { type: "tool_result" }
+    >;
+    expect(report.content).toContain("subtracts instead of adding");
+    expect(JSON.stringify(fake.requests[first + 2]?.body.messages)).toContain("subtracts instead of adding");
+    const sessions = expectExit(await a3s(["code", "sessions", "ls", "--all", "--json"], { home }), 0).json<
+      Array<{ parentId: string | null }>
+    >();
+    expect(sessions.filter((s) => s.parentId !== null)).toHaveLength(1);
+  });
+
+  test("near a small context window the older conversation is summarised; resume continues from the summary", async () => {
+    const home = homeFor("openai", { contextWindows: { "gpt-4.1": 12_000 }, maxTokens: 500 });
+    const dir = project();
+    fake.reply().text("noted").stop();
+    expectExit(
+      await a3s(["code", "run", "--json", `remember this: ${"lorem ipsum ".repeat(2500)}`], {
+        home,
+        cwd: dir,
+        env,
+      }),
+      0,
+    );
+    const first = fake.requests.length;
+    fake.reply().text("SUMMARY: the user shared a long text.").stop();
+    fake.reply().text("carrying on").stop();
+    const result = expectExit(
+      await a3s(["code", "run", "--json", "-c", "what now?"], { home, cwd: dir, env }),
+      0,
+    );
+    expect(events(result.stdout).find((e) => e.type === "compaction")).toMatchObject({ method: "summary" });
+    const after = JSON.stringify(fake.requests[first + 1]?.body.messages);
+    expect(after).toContain("SUMMARY: the user shared a long text.");
+    expect(after).not.toContain("lorem ipsum lorem ipsum");
+    fake.reply().text("still here").stop();
+    expectExit(await a3s(["code", "run", "-c", "and?"], { home, cwd: dir, env }), 0);
+    expect(JSON.stringify(fake.requests.at(-1)?.body.messages)).toContain("SUMMARY: the user shared");
+  });
+});
+
 describe("failures, interruption and resume", () => {
   test("a 429 with retry-after is retried and reported as an event", async () => {
     const home = homeFor("openai");
