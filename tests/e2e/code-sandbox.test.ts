@@ -19,7 +19,8 @@ let image: string;
 let home: string;
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("box run needs root (crun, overlayfs, cgroups); CI runs as root");
+  if (process.getuid?.() !== 0)
+    throw new Error("box run needs root (crun, overlayfs, cgroups); CI runs as root");
   [registry, fake] = await Promise.all([startRegistry(), startFakeProvider({ apiKey: KEY }), ensureBuilt()]);
   await pushImage(registry, "e2e/sandbox", "1", {
     layers: [busyboxLayer()],
@@ -48,7 +49,8 @@ test("bash runs in the box: the image's filesystem, the workspace mounted read-w
   const dir = mkdtempSync(join(tmpdir(), "a3s-code-sandbox-"));
   writeFileSync(join(dir, "input.txt"), "from the host\n");
   fake.reply().tool("bash", {
-    command: "[ -e /etc/debian_version ] && echo on-host || echo in-box; cat input.txt; echo written > out.txt",
+    command:
+      "[ -e /etc/debian_version ] && echo on-host || echo in-box; cat input.txt; echo written > out.txt",
   });
   fake.reply().text("done").stop();
   const result = expectExit(
