@@ -153,6 +153,8 @@ describe("a3s code on a3s power serve", () => {
     expect(usage?.turn.outputTokens).toBeGreaterThan(0);
     expect(usage?.turn.outputTokens).toBeLessThanOrEqual(MAX_TOKENS);
     expect(usage?.turn.costUsd).toBe(0);
+    // a3s code asked power for the context the model runs with instead of guessing.
+    expect(usage?.contextWindow).toBe(CONTEXT);
     expect(final.total.costUsd).toBe(0);
 
     // Power served exactly that request, with the context the Modelfile asked for.
