@@ -16,7 +16,8 @@ import { hookAdapter } from "./hook-adapter.ts";
 import { HookRunner } from "./hooks.ts";
 import { McpManager } from "./mcp/manager.ts";
 import { PermissionPolicy } from "./permissions.ts";
-import { createProvider, listModelRefs, parseModelRef } from "./providers/index.ts";
+import { createProvider, listModelRefs, parseModelRef, resolveProvider } from "./providers/index.ts";
+import { localContextWindow } from "./providers/local.ts";
 import { contextWindowOf, costOf } from "./providers/models.ts";
 import { SessionStore } from "./sessions.ts";
 import { loadCodeSettings } from "./settings.ts";
@@ -106,10 +107,11 @@ export async function openCodeSession(options: OpenCodeOptions): Promise<OpenedS
     for (const warning of [...skills.warnings, ...agents.warnings])
       warnings.push(`${warning.path}: ${warning.message}`);
 
+    const contextWindows = await withLocalWindow(config, env, modelRef);
     const resolveModel = (ref: string): ResolvedModel => {
       const { provider, model } = parseModelRef(ref);
       const full = `${provider}/${model}`;
-      const overrides = { prices: config.code.prices, contextWindows: config.code.contextWindows };
+      const overrides = { prices: config.code.prices, contextWindows };
       return {
         ref: full,
         provider: createProvider(provider, config, env),
@@ -211,6 +213,23 @@ export async function openCodeSession(options: OpenCodeOptions): Promise<OpenedS
     db.close();
     throw err;
   }
+}
+
+/**
+ * code.contextWindows, plus the context a3s power runs the session's model with when it is a local
+ * one the config says nothing about. Models picked later with /model keep the default guess.
+ */
+async function withLocalWindow(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  modelRef: string,
+): Promise<Record<string, number>> {
+  const windows = config.code.contextWindows;
+  const { provider, model } = parseModelRef(modelRef);
+  const full = `${provider}/${model}`;
+  if (provider !== "local" || full in windows || model in windows) return windows;
+  const window = await localContextWindow(resolveProvider(provider, config, env).baseUrl, model);
+  return window === undefined ? windows : { ...windows, [full]: window };
 }
 
 function resumedRecord(store: SessionStore, options: OpenCodeOptions) {

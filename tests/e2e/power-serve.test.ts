@@ -225,6 +225,20 @@ describe("Ollama API with the ollama client", () => {
     expect(((await bad.json()) as { error: string }).error).toContain("temperature");
   });
 
+  test("a prompt longer than the context is a 400 naming num_ctx, not silently cut", async () => {
+    const long = { model: "jinja", prompt: "hello ".repeat(400), raw: true, options: { num_ctx: 256 } };
+    await expect(ollama.generate(long)).rejects.toMatchObject({
+      status_code: 400,
+      error: expect.stringMatching(/the prompt is \d+ tokens, more than the 231 that fit .* raise num_ctx/),
+    });
+    const fits = await ollama.generate({
+      ...long,
+      prompt: "hello",
+      options: { num_ctx: 256, num_predict: 2 },
+    });
+    expect(fits.done).toBe(true);
+  });
+
   test("pull through the server streams Ollama's progress; copy and delete", async () => {
     const statuses: string[] = [];
     for await (const part of await ollama.pull({ model: "other", stream: true })) statuses.push(part.status);

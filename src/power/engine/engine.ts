@@ -219,11 +219,20 @@ export class PowerEngine {
       .reduce((sum, info) => sum + Math.max(0, info.model.busy - info.model.spec.sequences), 0);
   }
 
-  async chat(request: ChatRequest): Promise<Completion> {
-    const meta = await this.resolve(request.model);
-    if (request.tools?.length && !meta.capabilities.includes("tools")) {
-      throw new A3sError("usage", `${request.model} does not support tools`);
+  /**
+   * The model a chat request names, refused (as Ollama does, with a 400) when it is given tools its
+   * template cannot show it. Streaming routes call this before the headers go out.
+   */
+  async resolveChat(model: string, tools: readonly ToolDefinition[] | undefined): Promise<ModelMeta> {
+    const meta = await this.resolve(model);
+    if (tools?.length && !meta.capabilities.includes("tools")) {
+      throw new A3sError("usage", `${model} does not support tools`);
     }
+    return meta;
+  }
+
+  async chat(request: ChatRequest): Promise<Completion> {
+    const meta = await this.resolveChat(request.model, request.tools);
     const messages = [...meta.messages, ...request.messages];
     const prompt = buildPrompt(meta.template, { messages, tools: request.tools, system: meta.system });
     return this.complete(meta, request, prompt, request.tools ?? []);

@@ -152,6 +152,8 @@ export class ModelRunner {
     const started = performance.now();
     const { LlamaCompletion } = await importNodeLlamaCpp();
     const promptTokens = [...((request.context ?? []) as Token[]), ...this.withoutLeadingBos(request.prompt)];
+    const promptCount = promptTokens.length + (this.model.tokens.shouldPrependBosToken ? 1 : 0);
+    this.checkPromptFits(promptCount);
     const { options } = request;
     const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     const generated: Token[] = [];
@@ -168,6 +170,7 @@ export class ModelRunner {
         seed: options.seed >= 0 ? options.seed : undefined,
         repeatPenalty: repeatPenalty(options),
         customStopTriggers: options.stop.length > 0 ? options.stop : undefined,
+        contextShiftSize: contextShift(this.context.contextSize),
         grammar: await this.grammarFor(request.format),
         onToken: (tokens) => {
           if (firstToken === 0) firstToken = performance.now();
@@ -183,7 +186,7 @@ export class ModelRunner {
         text: response,
         doneReason:
           metadata.stopReason === "maxTokens" ? "length" : metadata.stopReason === "abort" ? "abort" : "stop",
-        promptTokens: promptTokens.length + (this.model.tokens.shouldPrependBosToken ? 1 : 0),
+        promptTokens: promptCount,
         completionTokens: decoded.length,
         promptEvalNs: Math.round((firstAt - started) * 1e6),
         evalNs: firstToken ? nsSince(firstToken) : 0,
@@ -196,6 +199,26 @@ export class ModelRunner {
     } finally {
       completion.dispose({ disposeSequence: false });
     }
+  }
+
+  /**
+   * node-llama-cpp would keep only the end of a prompt longer than the context, silently: for a chat
+   * that drops the system prompt and the tool definitions first, and the model answers something
+   * else with a 200. A clear error lets the client shorten the conversation or the user raise num_ctx.
+   */
+  private checkPromptFits(count: number): void {
+    const size = this.context.contextSize;
+    const room = size - contextShift(size);
+    if (count <= room) return;
+    const trained = this.model.trainContextSize;
+    const advice =
+      trained > size
+        ? `shorten it, or raise num_ctx (the model takes up to ${trained}): PARAMETER num_ctx in a Modelfile, or options.num_ctx`
+        : `shorten it: ${size} is the largest context the model takes`;
+    throw new A3sError(
+      "usage",
+      `the prompt is ${count} tokens, more than the ${room} that fit in ${this.spec.name}'s context of ${size} tokens (num_ctx); ${advice}`,
+    );
   }
 
   /** Templates that write the BOS token themselves must not get a second one from node-llama-cpp. */
@@ -282,6 +305,11 @@ export class ModelRunner {
     await this.context.dispose();
     await this.model.dispose();
   }
+}
+
+/** Tokens freed when generation fills the context; the prompt must leave them free from the start. */
+function contextShift(contextSize: number): number {
+  return Math.max(1, Math.floor(contextSize / 10));
 }
 
 function repeatPenalty(options: SamplingOptions) {

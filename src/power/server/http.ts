@@ -37,8 +37,12 @@ export function ollamaError(err: unknown): Response {
   return json({ error: messageOf(err) }, statusOf(err));
 }
 
-/** OpenAI's error body, with the type its clients map to exception classes. */
-export function openaiError(err: unknown): Response {
+/**
+ * OpenAI's error object, with the type its clients map to exception classes. It also goes inside a
+ * stream that fails after the headers, where the type is all a client has to tell a bad request
+ * (do not send it again) from a server failure (retry).
+ */
+export function openaiErrorBody(err: unknown) {
   const status = statusOf(err);
   const type =
     status === 404
@@ -49,7 +53,11 @@ export function openaiError(err: unknown): Response {
           ? "invalid_request_error"
           : "api_error";
   const code = status === 404 && /model/.test(messageOf(err)) ? "model_not_found" : null;
-  return json({ error: { message: messageOf(err), type, param: null, code } }, status);
+  return { error: { message: messageOf(err), type, param: null, code } };
+}
+
+export function openaiError(err: unknown): Response {
+  return json(openaiErrorBody(err), statusOf(err));
 }
 
 export async function readBody<T>(request: Request, schema: z.ZodType<T>): Promise<T> {

@@ -248,7 +248,7 @@ export function ollamaRoutes(ctx: ServerContext) {
         ...finalStats(completion),
       });
     }
-    const meta = await engine.resolve(body.model);
+    const meta = await engine.resolveChat(body.model, body.tools as ToolDefinition[] | undefined);
     return streamed(
       request,
       NDJSON,

@@ -10,7 +10,7 @@ import type { Completion } from "../engine/engine.ts";
 import type { ChatMessage, ToolCall, ToolDefinition } from "../engine/messages.ts";
 import type { OutputFormat } from "../engine/runner.ts";
 import { displayName } from "../name.ts";
-import { json, messageOf, openaiError, readBody, streamed } from "./http.ts";
+import { json, openaiError, openaiErrorBody, readBody, streamed } from "./http.ts";
 import type { ServerContext } from "./server.ts";
 
 const SSE = "text/event-stream";
@@ -173,8 +173,7 @@ function openAiToolCalls(calls: ToolCall[]) {
 }
 
 const sse = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
-const sseError = (err: unknown) =>
-  `${sse({ error: { message: messageOf(err), type: "api_error", param: null, code: null } })}data: [DONE]\n\n`;
+const sseError = (err: unknown) => `${sse(openaiErrorBody(err))}data: [DONE]\n\n`;
 
 export function openaiRoutes(ctx: ServerContext) {
   const { engine, power } = ctx;
@@ -219,7 +218,7 @@ export function openaiRoutes(ctx: ServerContext) {
         usage: usageOf(completion),
       });
     }
-    await engine.resolve(body.model);
+    await engine.resolveChat(body.model, body.tools as ToolDefinition[] | undefined);
     const chunk = (delta: object, finish: string | null) =>
       sse({
         id,

@@ -7,6 +7,7 @@ import { logger } from "../../core/log.ts";
 import { VERSION } from "../../core/version.ts";
 import type { PowerContext } from "../context.ts";
 import { type Completion, PowerEngine } from "../engine/engine.ts";
+import { displayName, parseModelName } from "../name.ts";
 import { recordUsage } from "../usage.ts";
 import { json, statusOf } from "./http.ts";
 import { PowerMetrics } from "./metrics.ts";
@@ -81,6 +82,16 @@ export function startPowerServer(power: PowerContext, options: ServeOptions): Ru
     }
   };
 
+  // Rows are keyed as completions name models ("tiny:latest"), so a request for "tiny" that failed
+  // and one that succeeded add up on the same line of `power usage`.
+  const nameOf = (model: string) => {
+    try {
+      return displayName(parseModelName(model, power.registry.host), power.registry.host);
+    } catch {
+      return model;
+    }
+  };
+
   const ctx: ServerContext = {
     engine,
     power,
@@ -100,19 +111,20 @@ export function startPowerServer(power: PowerContext, options: ServeOptions): Ru
         record(endpoint, completion.model, stats.promptTokens, stats.completionTokens, started, status);
         return completion;
       } catch (err) {
-        record(endpoint, model, 0, 0, started, statusOf(err));
+        record(endpoint, nameOf(model), 0, 0, started, statusOf(err));
         throw err;
       }
     },
     async trackEmbed(endpoint, model, run) {
       const started = performance.now();
+      const name = nameOf(model);
       try {
         const result = await run();
-        metrics.tokens.inc({ model, direction: "in" }, result.promptTokens);
-        record(endpoint, model, result.promptTokens, 0, started, 200);
+        metrics.tokens.inc({ model: name, direction: "in" }, result.promptTokens);
+        record(endpoint, name, result.promptTokens, 0, started, 200);
         return result;
       } catch (err) {
-        record(endpoint, model, 0, 0, started, statusOf(err));
+        record(endpoint, name, 0, 0, started, statusOf(err));
         throw err;
       }
     },
