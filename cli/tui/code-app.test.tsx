@@ -213,6 +213,8 @@ describe("approval dialog", () => {
     await ui.press("3");
     await ui.waitFor((f) => f.includes("Tell the model what to do instead"));
     await ui.type("use bun test");
+    // React applies the keystrokes on its own schedule; Enter must come after they show.
+    await ui.waitFor((f) => f.includes("use bun test"), "the typed message");
     await ui.press(KEYS.enter);
     await ui.waitFor(() => answers.length === 1);
     expect(answers).toEqual([{ kind: "deny", message: "use bun test" }]);

@@ -228,7 +228,9 @@ async function withLocalWindow(
   const { provider, model } = parseModelRef(modelRef);
   const full = `${provider}/${model}`;
   if (provider !== "local" || full in windows || model in windows) return windows;
-  const window = await localContextWindow(resolveProvider(provider, config, env).baseUrl, model);
+  const defaults =
+    config.power.contextLength === undefined ? {} : { defaultNumCtx: config.power.contextLength };
+  const window = await localContextWindow(resolveProvider(provider, config, env).baseUrl, model, defaults);
   return window === undefined ? windows : { ...windows, [full]: window };
 }
 

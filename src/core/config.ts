@@ -86,6 +86,11 @@ export const ConfigSchema = z.strictObject({
       maxLoadedModels: z.number().int().min(1).default(3),
       /** Requests waiting beyond those being served before new ones get 503. */
       maxQueue: z.number().int().min(1).default(512),
+      /**
+       * The context (num_ctx) models load with unless their Modelfile or the request sets one
+       * (Ollama's OLLAMA_CONTEXT_LENGTH); 4096 when unset. Coding agents need 16k or more.
+       */
+      contextLength: z.number().int().min(256).optional(),
       /** Requests one loaded model decodes together (context sequences). */
       parallel: z.number().int().min(1).max(64).default(2),
       /** Prices per million tokens, for `power usage`: {"llama3.2:3b": {"input": 0.1, "output": 0.2}}. */
@@ -190,6 +195,16 @@ export const ENV_OVERRIDES = [
   },
   { env: "OLLAMA_NUM_PARALLEL", key: "power.parallel", description: "requests one model serves at once" },
   { env: "OLLAMA_MAX_QUEUE", key: "power.maxQueue", description: "waiting requests before 503" },
+  {
+    env: "OLLAMA_CONTEXT_LENGTH",
+    key: "power.contextLength",
+    description: "default num_ctx of loaded models (Ollama's)",
+  },
+  {
+    env: "A3S_POWER_CONTEXT_LENGTH",
+    key: "power.contextLength",
+    description: "default num_ctx of loaded models",
+  },
   { env: "A3S_CODE_MODEL", key: "code.model", description: "default model as provider/model" },
   { env: "A3S_SEARCH_ENGINES", key: "search.engines", description: "comma-separated default engines" },
   {

@@ -43,9 +43,9 @@ function writeConfig(host: string): void {
   );
 }
 
-async function startServer(): Promise<void> {
+async function startServer(env: Record<string, string> = {}): Promise<void> {
   server = Bun.spawn([BINARY, "power", "serve", "--port", "0", "--json"], {
-    env: { ...process.env, A3S_HOME: home },
+    env: { ...process.env, ...env, A3S_HOME: home },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -126,8 +126,8 @@ async function powerUsage(model: string): Promise<UsageRow | undefined> {
   return summary.models.find((row) => row.model === model);
 }
 
-const codeRun = (model: string) =>
-  a3s(["code", "run", "--json", "--model", model, "Say hello in one word."], { home, cwd: project });
+const codeRun = (model: string, env: Record<string, string> = {}) =>
+  a3s(["code", "run", "--json", "--model", model, "Say hello in one word."], { home, cwd: project, env });
 
 describe("a3s code on a3s power serve", () => {
   test("a prompt runs on the local model: streamed text, usage at no cost, the same tokens in power", async () => {
@@ -204,5 +204,18 @@ describe("a3s code on a3s power serve", () => {
     const [error] = only(stream, "error");
     expect(error?.code).toBe("usage");
     expect(error?.message).toContain("local rejected the request (HTTP 400): plain does not support tools");
+  });
+
+  test("OLLAMA_CONTEXT_LENGTH (power.contextLength) is the context of models that set none", async () => {
+    server.kill("SIGTERM");
+    await server.exited;
+    const env = { OLLAMA_CONTEXT_LENGTH: String(CONTEXT) };
+    await startServer(env);
+    writeConfig(url.replace("http://", ""));
+    const result = await codeRun("local/tiny", env);
+    const stream = events(result.stdout);
+    const final = stream.at(-1) as Extract<AgentEvent, { type: "final" }>;
+    expect(["end_turn", "max_tokens"]).toContain(final.stopReason);
+    expect(only(stream, "usage")[0]?.contextWindow).toBe(CONTEXT);
   });
 });

@@ -73,9 +73,14 @@ export function renderTui(
         await tick();
       }
     },
-    type: (text) => harness.press(text),
+    // React applies keystrokes on its own schedule: wait until the text shows, as a person would.
+    async type(text) {
+      await harness.press(text);
+      await harness.waitFor((f) => f.includes(text), `the typed text "${text}"`);
+    },
     async waitFor(predicate, what = "the expected frame") {
-      const deadline = Date.now() + 3000;
+      // Generous: the suite shares two cores with end-to-end tests that build and run binaries.
+      const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {
         if (predicate(frame())) return frame();
         await tick();

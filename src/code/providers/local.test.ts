@@ -38,6 +38,11 @@ describe("localContextWindow", () => {
     expect(requests[0]).toEqual({ method: "POST", path: "/api/show", body: { model: "coder:latest" } });
   });
 
+  test("the server's power.contextLength replaces power's default, never a Modelfile's num_ctx", async () => {
+    expect(await localContextWindow(base, "plain:latest", { defaultNumCtx: 16384 })).toBe(16384);
+    expect(await localContextWindow(base, "coder:latest", { defaultNumCtx: 16384 })).toBe(32768);
+  });
+
   test("no answer when the model is unknown or nothing listens", async () => {
     expect(await localContextWindow(base, "nope")).toBeUndefined();
     const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });

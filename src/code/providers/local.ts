@@ -14,6 +14,8 @@ interface ShowResponse {
 }
 
 export interface ContextProbeOptions {
+  /** The server's own default num_ctx (power.contextLength), when the Modelfile sets none. */
+  defaultNumCtx?: number;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
 }
@@ -42,7 +44,7 @@ export async function localContextWindow(
     return undefined;
   }
   const configured = /^num_ctx\s+(\d+)\s*$/m.exec(show.parameters ?? "")?.[1];
-  const numCtx = configured ? Number(configured) : DEFAULT_OPTIONS.num_ctx;
+  const numCtx = configured ? Number(configured) : (options.defaultNumCtx ?? DEFAULT_OPTIONS.num_ctx);
   const info = show.model_info ?? {};
   const trained = info[`${info["general.architecture"]}.context_length`];
   return typeof trained === "number" && trained > 0 ? Math.min(numCtx, trained) : numCtx;

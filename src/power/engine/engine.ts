@@ -56,6 +56,8 @@ export interface EngineOptions {
   maxQueue: number;
   parallel: number;
   threads?: number;
+  /** num_ctx for models whose Modelfile and request set none (power.contextLength). */
+  contextLength?: number;
   /** Default keep_alive (power.keepAlive / OLLAMA_KEEP_ALIVE). */
   keepAlive: string;
   onLoad?(runner: ModelRunner): void;
@@ -126,6 +128,11 @@ export class PowerEngine {
   private readonly metaCache = new Map<string, ModelMeta>();
   private readonly threads: number;
   private readonly defaultKeepAliveMs: number;
+
+  /** Options the server sets below a model's own parameters. */
+  private serverDefaults(): Record<string, unknown> | undefined {
+    return this.options.contextLength === undefined ? undefined : { num_ctx: this.options.contextLength };
+  }
 
   constructor(
     private readonly power: PowerContext,
@@ -265,7 +272,7 @@ export class PowerEngine {
     context?: number[],
   ): Promise<Completion> {
     const started = performance.now();
-    const { options, unknown } = mergeOptions(meta.params, request.options);
+    const { options, unknown } = mergeOptions(this.serverDefaults(), meta.params, request.options);
     if (unknown.length > 0) log.warn(`invalid option provided: ${unknown.join(", ")}`);
     const keepAliveMs = this.keepAliveOf(request.keepAlive);
     const spec = this.spec(meta, options);
@@ -313,7 +320,7 @@ export class PowerEngine {
   ): Promise<EmbedResult & { model: string; totalNs: number; loadNs: number }> {
     const started = performance.now();
     const meta = await this.resolve(model);
-    const merged = mergeOptions(meta.params, options.options).options;
+    const merged = mergeOptions(this.serverDefaults(), meta.params, options.options).options;
     return this.scheduler.use(
       this.spec(meta, merged),
       this.keepAliveOf(options.keepAlive),
@@ -337,7 +344,7 @@ export class PowerEngine {
     options?: Record<string, unknown>,
   ): Promise<{ loadNs: number }> {
     const meta = await this.resolve(model);
-    const merged = mergeOptions(meta.params, options).options;
+    const merged = mergeOptions(this.serverDefaults(), meta.params, options).options;
     return this.scheduler.use(this.spec(meta, merged), this.keepAliveOf(keepAlive), async (_, loadMs) => ({
       loadNs: Math.round(loadMs * 1e6),
     }));

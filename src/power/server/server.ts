@@ -48,6 +48,7 @@ export function configuredEngine(power: PowerContext, metrics: PowerMetrics): Po
     maxQueue: config.maxQueue,
     parallel: config.parallel,
     threads: config.threads,
+    ...(config.contextLength === undefined ? {} : { contextLength: config.contextLength }),
     keepAlive: config.keepAlive,
     onLoad: (runner) => metrics.loadDuration.observe({ model: runner.spec.name }, runner.loadMs / 1000),
     onUnload: (runner, reason) => metrics.evictions.inc({ model: runner.spec.name, reason }),
