@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { A3sError } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
-import { openAgent } from "./open.ts";
 import { type AgentFlags, addAgentOptions } from "./options.ts";
 
 export function chatCommand(): Command {
@@ -21,6 +20,7 @@ export function chatCommand(): Command {
         hint: "use 'a3s code run \"<task>\"' in scripts (add --json for events)",
       });
     }
+    const { openAgent } = await import("./open.ts");
     const { session, close } = await openAgent(ctx, flags, { interactive: true });
     try {
       const { runCodeTui } = await import("../tui/code-app.tsx");

@@ -8,7 +8,6 @@ import type { AgentEvent } from "../../src/code/types.ts";
 import { A3sError, type ErrorCode, EXIT_CODES } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
 import type { Output } from "../output.ts";
-import { openAgent } from "./open.ts";
 import { type AgentFlags, addAgentOptions } from "./options.ts";
 
 export function runCommand(): Command {
@@ -19,6 +18,7 @@ export function runCommand(): Command {
   ).action(async (words: string[], flags: AgentFlags, command: Command) => {
     const ctx = createContext(command);
     const task = await taskText(words);
+    const { openAgent } = await import("./open.ts");
     const { session, close } = await openAgent(ctx, flags, { interactive: false });
     let failure: { code: string; message: string } | undefined;
     let final: Extract<AgentEvent, { type: "final" }> | undefined;

@@ -14,7 +14,7 @@ import { listAgentDefinitions } from "./agents.ts";
 import type { DefinitionSearch } from "./frontmatter.ts";
 import { hookAdapter } from "./hook-adapter.ts";
 import { HookRunner } from "./hooks.ts";
-import { McpManager } from "./mcp/manager.ts";
+import type { McpManager } from "./mcp/manager.ts";
 import { PermissionPolicy } from "./permissions.ts";
 import { createProvider, listModelRefs, parseModelRef, resolveProvider } from "./providers/index.ts";
 import { localContextWindow } from "./providers/local.ts";
@@ -90,6 +90,8 @@ export async function openCodeSession(options: OpenCodeOptions): Promise<OpenedS
     for (const rule of options.allow ?? []) policy.grant(rule, "--allow");
 
     if (Object.keys(settings.mcpServers).length > 0) {
+      // The MCP SDK (and its JSON Schema validator) costs ~8 ms to load; most sessions configure no server.
+      const { McpManager } = await import("./mcp/manager.ts");
       mcp = await McpManager.start({ servers: settings.mcpServers, logsDir: paths.logs, cwd, env });
       for (const status of mcp.status()) {
         if (status.state === "failed")
