@@ -54,6 +54,34 @@ describe("transcript", () => {
     expect(seen).toEqual(words);
   });
 
+  test("a streaming answer taller than the screen shows its end; the whole answer lands when it ends", async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `line${i}`);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ui = renderTui({
+      scripts: [
+        async (turn) => {
+          turn.emit({ type: "text_delta", text: lines.join("\n\n") });
+          await held;
+          turn.finish();
+        },
+      ],
+    });
+    await ui.press("tall", KEYS.enter);
+    const streaming = await ui.waitFor((f) => f.includes("line199"), "the end of the answer");
+    expect(streaming).toContain("lines above (shown in full when the answer ends)");
+    expect(streaming).not.toContain("line100\n");
+    expect(streaming.split("\n").length).toBeLessThan(40);
+    release();
+    const frame = await ui.waitFor(
+      (f) => !f.includes("lines above") && !f.includes("Working"),
+      "the finished answer",
+    );
+    expect([...(frame.match(/line\d+/g) ?? [])]).toEqual(lines);
+  });
+
   test("a tool call is collapsed to its key argument and result summary; errors and diffs show", async () => {
     const ui = renderTui({
       scripts: [
