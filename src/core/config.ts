@@ -112,9 +112,20 @@ export const ConfigSchema = z.strictObject({
       maxTokens: z.number().int().min(1).default(8192),
       /** Context window per model id when the built-in table does not know it. */
       contextWindows: z.record(z.string(), z.number().int().min(1024)).default({}),
-      /** USD per million tokens per model id, replacing the built-in price table. */
+      /**
+       * USD per million tokens per model id, replacing the built-in price table; cached prompt
+       * tokens cost the input price unless cacheRead/cacheWrite say otherwise.
+       */
       prices: z
-        .record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) }))
+        .record(
+          z.string(),
+          z.strictObject({
+            input: z.number().min(0),
+            output: z.number().min(0),
+            cacheRead: z.number().min(0).optional(),
+            cacheWrite: z.number().min(0).optional(),
+          }),
+        )
         .default({}),
     })
     .prefault({}),

@@ -47,6 +47,8 @@ describe("costOf", () => {
     const usage = { inputTokens: 500_000, outputTokens: 0, cacheReadTokens: 500_000 };
     expect(costOf("x/custom", usage, { prices: { custom: { input: 2, output: 4 } } })).toBeCloseTo(2, 10);
     expect(costOf("mystery", usage)).toBe(0);
+    const cached = { custom: { input: 2, output: 4, cacheRead: 0.2 } };
+    expect(costOf("x/custom", usage, { prices: cached })).toBeCloseTo(1.1, 10);
   });
 });
 
