@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FakeProvider } from "../../tests/fixtures/fake-provider.ts";
+import { type FakeProvider, writeFakeProviderConfig } from "../../tests/fixtures/fake-provider.ts";
 
 export interface ColdSamples {
   toRequest: number[];
@@ -44,17 +44,8 @@ export async function measureCold(
 ): Promise<ColdSamples> {
   const home = join(scratch, "cold-home");
   const project = join(scratch, "cold-project");
-  mkdirSync(home, { recursive: true });
   mkdirSync(project, { recursive: true });
-  writeFileSync(
-    join(home, "config.json"),
-    JSON.stringify({
-      code: {
-        model: "fake/claude-sonnet-4-5",
-        providers: { fake: { type: "anthropic", baseUrl: fake.url, apiKeyEnv: "FAKE_KEY" } },
-      },
-    }),
-  );
+  writeFakeProviderConfig(home, fake);
   const env = {
     ...(process.env as Record<string, string>),
     A3S_HOME: home,

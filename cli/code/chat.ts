@@ -15,6 +15,11 @@ export function chatCommand(): Command {
       .argument("[prompt...]", "a first prompt to send"),
   ).action(async (words: string[], flags: AgentFlags, command: Command) => {
     const ctx = createContext(command);
+    if (ctx.out.json) {
+      throw new A3sError("usage", "the chat is interactive and prints no JSON", {
+        hint: 'a3s code run --json "<task>" prints the agent\'s events as JSON Lines',
+      });
+    }
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
       throw new A3sError("usage", "the chat needs a terminal", {
         hint: "use 'a3s code run \"<task>\"' in scripts (add --json for events)",

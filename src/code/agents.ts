@@ -8,6 +8,7 @@ import { A3sError } from "../core/errors.ts";
 import {
   type DefinitionSearch,
   type DefinitionWarning,
+  definitionHeader,
   definitionRoots,
   listField,
   parseFrontMatter,
@@ -27,8 +28,6 @@ export interface AgentDefinition {
   path: string;
   scope: "user" | "project";
 }
-
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
 /** Agents by name (project ones override user ones), and the files that could not be used. */
 export function listAgentDefinitions(search: DefinitionSearch): {
@@ -57,17 +56,7 @@ export function findAgent(name: string, search: DefinitionSearch): AgentDefiniti
 
 function readAgent(path: string, scope: AgentDefinition["scope"]): AgentDefinition {
   const { data, body } = parseFrontMatter(readFileSync(path, "utf8"), path);
-  const name = stringField(data, "name", path) ?? basename(path, ".md");
-  if (!NAME.test(name)) {
-    throw new A3sError("usage", `${path}: invalid agent name '${name}' (letters, digits, '-', '_', '.')`);
-  }
-  const description = stringField(data, "description", path);
-  if (description === undefined) {
-    throw new A3sError(
-      "usage",
-      `${path}: 'description' is required (it is how the model knows when to use the agent)`,
-    );
-  }
+  const { name, description } = definitionHeader(data, path, basename(path, ".md"), "agent");
   const prompt = body.trim();
   if (prompt === "") throw new A3sError("usage", `${path}: the body (the agent's system prompt) is empty`);
   const tools = listField(data, "tools", path);

@@ -121,3 +121,29 @@ export interface DefinitionWarning {
   path: string;
   message: string;
 }
+
+const DEFINITION_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+
+/**
+ * The name and description every skill and agent needs: the name from front matter or the file's
+ * own name, the description because it is all the model sees when choosing one.
+ */
+export function definitionHeader(
+  data: Record<string, unknown>,
+  path: string,
+  fallbackName: string,
+  kind: "skill" | "agent",
+): { name: string; description: string } {
+  const name = stringField(data, "name", path) ?? fallbackName;
+  if (!DEFINITION_NAME.test(name)) {
+    throw new A3sError("usage", `${path}: invalid ${kind} name '${name}' (letters, digits, '-', '_', '.')`);
+  }
+  const description = stringField(data, "description", path);
+  if (description === undefined) {
+    throw new A3sError(
+      "usage",
+      `${path}: 'description' is required (it is how the model knows when to use the ${kind})`,
+    );
+  }
+  return { name, description };
+}

@@ -6,15 +6,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
-import { A3sError } from "../core/errors.ts";
 import { isFile } from "../core/fs.ts";
 import {
   type DefinitionSearch,
   type DefinitionWarning,
+  definitionHeader,
   definitionRoots,
   listField,
   parseFrontMatter,
-  stringField,
 } from "./frontmatter.ts";
 import type { Tool, ToolResult } from "./types.ts";
 
@@ -30,7 +29,6 @@ export interface Skill {
   scope: "user" | "project";
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 const BUNDLED_FILES_CAP = 50;
 
 /** Skills by name (project ones override user ones), and the files that could not be used. */
@@ -54,17 +52,7 @@ export function listSkills(search: DefinitionSearch): { skills: Skill[]; warning
 
 function readSkill(path: string, dir: string, dirName: string, scope: Skill["scope"]): Skill {
   const { data } = parseFrontMatter(readFileSync(path, "utf8"), path);
-  const name = stringField(data, "name", path) ?? dirName;
-  if (!NAME.test(name)) {
-    throw new A3sError("usage", `${path}: invalid skill name '${name}' (letters, digits, '-', '_', '.')`);
-  }
-  const description = stringField(data, "description", path);
-  if (description === undefined) {
-    throw new A3sError(
-      "usage",
-      `${path}: 'description' is required (it is how the model knows when to use the skill)`,
-    );
-  }
+  const { name, description } = definitionHeader(data, path, dirName, "skill");
   const allowedTools = listField(data, "allowed-tools", path);
   return { name, description, dir, path, scope, ...(allowedTools === undefined ? {} : { allowedTools }) };
 }

@@ -100,7 +100,7 @@ export async function httpRequest(url: string | URL, options: HttpOptions = {}):
       if (options.signal?.aborted) throw new A3sError("interrupted", "request cancelled", { cause: err });
       if (attempt < retries && isTransient(errors, err)) {
         const delay = backoff(attempt);
-        log.debug(`retrying ${method} ${target} in ${delay} ms`, { error: describe(err) });
+        log.debug(`retrying ${method} ${target} in ${delay} ms`, { error: describeError(err) });
         await sleep(delay, options.signal);
         continue;
       }
@@ -151,19 +151,21 @@ function networkError(errors: Undici["errors"], url: string, err: unknown): A3sE
   if (err instanceof errors.HeadersTimeoutError || err instanceof errors.ConnectTimeoutError) {
     return new A3sError("network", `${host} did not answer in time`, { cause: err });
   }
-  return new A3sError("network", `cannot reach ${host}: ${describe(err)}`, {
+  return new A3sError("network", `cannot reach ${host}: ${describeError(err)}`, {
     cause: err,
     hint: "check the address and your network or proxy settings (HTTPS_PROXY, NO_PROXY)",
   });
 }
 
-function describe(err: unknown): string {
+/** An error's message with its system code ("ECONNREFUSED") when the message lacks it. */
+export function describeError(err: unknown): string {
   const code = (err as { code?: string }).code;
   const message = err instanceof Error ? err.message : String(err);
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
-function safeHost(url: string): string {
+/** The host of a URL for messages; the raw text when it does not parse. */
+export function safeHost(url: string): string {
   try {
     return new URL(url).host;
   } catch {

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentEvent } from "../../src/code/types.ts";
+import { agentEvents } from "../fixtures/fake-provider.ts";
 import { writeGguf } from "../fixtures/gguf.ts";
 import { pushModel } from "../fixtures/models.ts";
 import { type Registry, startRegistry } from "../fixtures/registry.ts";
@@ -99,13 +100,7 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-function events(stdout: string): AgentEvent[] {
-  return stdout
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AgentEvent);
-}
+const events = agentEvents;
 
 function only<T extends AgentEvent["type"]>(stream: AgentEvent[], type: T) {
   return stream.filter((event) => event.type === type) as Extract<AgentEvent, { type: T }>[];

@@ -3,11 +3,11 @@
  * image from a real registry) with the workspace mounted at the same path.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentEvent } from "../../src/code/types.ts";
-import { type FakeProvider, startFakeProvider } from "../fixtures/fake-provider.ts";
+import { type FakeProvider, startFakeProvider, writeFakeProviderConfig } from "../fixtures/fake-provider.ts";
 import { busyboxLayer, pushImage } from "../fixtures/images.ts";
 import { type Registry, startRegistry } from "../fixtures/registry.ts";
 import { a3s, ensureBuilt, expectExit, tempHome } from "./a3s.ts";
@@ -28,16 +28,7 @@ beforeAll(async () => {
   });
   image = `${registry.host}/e2e/sandbox:1`;
   home = tempHome();
-  mkdirSync(home, { recursive: true });
-  writeFileSync(
-    join(home, "config.json"),
-    JSON.stringify({
-      code: {
-        model: "fake/claude-sonnet-4-5",
-        providers: { fake: { type: "anthropic", baseUrl: fake.url, apiKeyEnv: "FAKE_KEY" } },
-      },
-    }),
-  );
+  writeFakeProviderConfig(home, fake);
   expectExit(await a3s(["box", "pull", "-q", image], { home }), 0);
 });
 afterAll(async () => {

@@ -3,10 +3,10 @@
  * read the streamed answer off the screen, quit with /exit; the session is saved.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeProvider, startFakeProvider } from "../fixtures/fake-provider.ts";
+import { type FakeProvider, startFakeProvider, writeFakeProviderConfig } from "../fixtures/fake-provider.ts";
 import { a3s, BINARY, ensureBuilt, expectExit, tempHome } from "./a3s.ts";
 
 const TMUX = Bun.which("tmux");
@@ -44,16 +44,7 @@ async function waitForScreen(what: string | RegExp, ms = 20_000): Promise<string
 
 test("prompt, approval dialog, streamed answer and /exit in a real terminal", async () => {
   const home = tempHome();
-  mkdirSync(home, { recursive: true });
-  writeFileSync(
-    join(home, "config.json"),
-    JSON.stringify({
-      code: {
-        model: "fake/claude-sonnet-4-5",
-        providers: { fake: { type: "anthropic", baseUrl: fake.url, apiKeyEnv: "FAKE_KEY" } },
-      },
-    }),
-  );
+  writeFakeProviderConfig(home, fake);
   const dir = mkdtempSync(join(tmpdir(), "a3s-tui-project-"));
   writeFileSync(join(dir, "notes.txt"), "first line\n");
 

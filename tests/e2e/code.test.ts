@@ -8,7 +8,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentEvent } from "../../src/code/types.ts";
-import { type FakeProvider, startFakeProvider } from "../fixtures/fake-provider.ts";
+import {
+  agentEvents,
+  type FakeProvider,
+  startFakeProvider,
+  writeFakeProviderConfig,
+} from "../fixtures/fake-provider.ts";
 import { a3s, BINARY, ensureBuilt, expectExit, ROOT, tempHome } from "./a3s.ts";
 
 const KEY = "sk-fake-test";
@@ -23,15 +28,7 @@ afterAll(() => fake.stop());
 /** An A3S_HOME whose config points a provider named "fake" at the fake server. */
 function homeFor(protocol: "anthropic" | "openai", extra: Record<string, unknown> = {}): string {
   const home = tempHome();
-  mkdirSync(home, { recursive: true });
-  const baseUrl = protocol === "anthropic" ? fake.url : fake.openaiUrl;
-  const model = protocol === "anthropic" ? "fake/claude-sonnet-4-5" : "fake/gpt-4.1";
-  writeFileSync(
-    join(home, "config.json"),
-    JSON.stringify({
-      code: { model, providers: { fake: { type: protocol, baseUrl, apiKeyEnv: "FAKE_KEY" } }, ...extra },
-    }),
-  );
+  writeFakeProviderConfig(home, fake, protocol, extra);
   return home;
 }
 
@@ -54,13 +51,7 @@ function project(): string {
   return dir;
 }
 
-function events(stdout: string): AgentEvent[] {
-  return stdout
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AgentEvent);
-}
+const events = agentEvents;
 
 const env = { FAKE_KEY: KEY };
 
@@ -349,6 +340,9 @@ describe("failures, interruption and resume", () => {
     const none = await a3s(["code", "run", "hi"], { cwd: project() });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("no model configured");
+    const chat = await a3s(["code", "--json"], { home });
+    expect(chat.code).toBe(2);
+    expect(chat.json<{ error: { message: string } }>().error.message).toContain("interactive");
   });
 
   test("SIGINT stops a hanging answer (exit 130), the session stays consistent and --continue goes on", async () => {

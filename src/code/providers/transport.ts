@@ -8,7 +8,7 @@
  */
 import type { Dispatcher } from "undici/index.js";
 import { A3sError, type ErrorCode } from "../../core/errors.ts";
-import { backoff, defaultDispatcher, retryAfter } from "../../core/http.ts";
+import { backoff, defaultDispatcher, describeError, retryAfter, safeHost } from "../../core/http.ts";
 import { VERSION } from "../../core/version.ts";
 import type { ProviderEvent } from "../types.ts";
 import { parseSse, type SseEvent } from "./sse.ts";
@@ -101,7 +101,7 @@ export async function* streamWithRetries(
       if (isTimeout(err)) throw stalled(target, idle, err);
       if (last || !isConnectionError(err)) throw unreachable(wire.url, target, err);
       const delayMs = backoff(attempt - 1);
-      yield { type: "retry", attempt, delayMs, reason: `connection failed: ${describe(err)}` };
+      yield { type: "retry", attempt, delayMs, reason: `connection failed: ${describeError(err)}` };
       await sleep(delayMs, signal, target);
       continue;
     }
@@ -132,12 +132,12 @@ export async function* streamWithRetries(
       const retryable = err instanceof StreamError ? err.retryable : isConnectionError(err);
       if (yielded || last || !retryable) {
         if (err instanceof A3sError) throw err;
-        throw new A3sError("network", `${target.provider}: the response broke off: ${describe(err)}`, {
+        throw new A3sError("network", `${target.provider}: the response broke off: ${describeError(err)}`, {
           cause: err,
         });
       }
       const delayMs = backoff(attempt - 1);
-      yield { type: "retry", attempt, delayMs, reason: describe(err) };
+      yield { type: "retry", attempt, delayMs, reason: describeError(err) };
       await sleep(delayMs, signal, target);
     } finally {
       // The caller may stop iterating early: release the socket instead of leaving the body unread.
@@ -227,22 +227,14 @@ function stalled(target: WireTarget, idleMs: number, cause: unknown): A3sError {
 }
 
 function unreachable(url: string, target: WireTarget, err: unknown): A3sError {
-  let host = url;
-  try {
-    host = new URL(url).host;
-  } catch {
-    // keep the raw string
-  }
-  return new A3sError("network", `cannot reach ${target.provider} at ${host}: ${describe(err)}`, {
-    cause: err,
-    hint: "check the base URL, your network and proxy settings (HTTPS_PROXY, NO_PROXY)",
-  });
-}
-
-function describe(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  const message = err instanceof Error ? err.message : String(err);
-  return code && !message.includes(code) ? `${message} (${code})` : message;
+  return new A3sError(
+    "network",
+    `cannot reach ${target.provider} at ${safeHost(url)}: ${describeError(err)}`,
+    {
+      cause: err,
+      hint: "check the base URL, your network and proxy settings (HTTPS_PROXY, NO_PROXY)",
+    },
+  );
 }
 
 function first(value: string | string[] | undefined): string | undefined {
