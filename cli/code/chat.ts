@@ -25,10 +25,16 @@ export function chatCommand(): Command {
         hint: "use 'a3s code run \"<task>\"' in scripts (add --json for events)",
       });
     }
+    // Keys typed while the agent opens must arrive as key presses: in the terminal's cooked mode
+    // they would be echoed over the UI and Enter would reach the prompt as a newline, not a submit.
+    process.stdin.setRawMode(true);
     const { openAgent } = await import("./open.ts");
-    const { session, close } = await openAgent(ctx, flags, { interactive: true });
+    const { session, close } = await openAgent(ctx, flags, { interactive: true }).catch((error: unknown) => {
+      process.stdin.setRawMode(false);
+      throw error;
+    });
     try {
-      const { runCodeTui } = await import("../tui/code-app.tsx");
+      const { runCodeTui } = await importTui();
       const prompt = words.join(" ").trim();
       process.exitCode = await runCodeTui(session, {
         historyFile: join(ctx.paths.home, "code-history.jsonl"),
@@ -38,4 +44,21 @@ export function chatCommand(): Command {
       await close();
     }
   });
+}
+
+/**
+ * Ink draws only the last frame when it believes it runs in CI (is-in-ci reads CI and
+ * CONTINUOUS_INTEGRATION once, when Ink loads). Both ends are terminals here, so those
+ * variables are hidden while it loads; tools the agent runs still see them.
+ */
+async function importTui(): Promise<typeof import("../tui/code-app.tsx")> {
+  const ciVariables = Object.entries(process.env).filter(
+    ([name]) => name === "CI" || name === "CONTINUOUS_INTEGRATION",
+  );
+  for (const [name] of ciVariables) delete process.env[name];
+  try {
+    return await import("../tui/code-app.tsx");
+  } finally {
+    for (const [name, value] of ciVariables) process.env[name] = value;
+  }
 }

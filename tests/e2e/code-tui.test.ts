@@ -54,7 +54,8 @@ test("prompt, approval dialog, streamed answer and /exit in a real terminal", as
     .tool("bash", { command: "echo appended >> notes.txt", description: "append" });
   fake.reply().text("Done: **notes.txt** now has two lines.").chunk(3).delay(5).stop();
 
-  const command = `env A3S_HOME=${home} FAKE_KEY=${KEY} NO_COLOR=1 ${BINARY} code; echo "exit=$?" > ${join(dir, "exit-code")}; sleep 30`;
+  // CI=true: Ink would draw nothing until exit if it believed it ran in CI (CI machines set it).
+  const command = `env CI=true A3S_HOME=${home} FAKE_KEY=${KEY} NO_COLOR=1 ${BINARY} code; echo "exit=$?" > ${join(dir, "exit-code")}; sleep 30`;
   tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", dir, command);
   await waitForScreen("for commands");
 

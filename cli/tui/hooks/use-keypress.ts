@@ -3,7 +3,7 @@
  * active at once as long as their scopes do not overlap (see keybindings.ts).
  */
 import { useStdin } from "ink";
-import { useEffect, useRef } from "react";
+import { useLayoutEffect, useRef } from "react";
 import { KeyDecoder, type Keypress } from "../input/keys.ts";
 
 export function useKeypress(handler: (key: Keypress) => void, options: { isActive?: boolean } = {}): void {
@@ -13,7 +13,9 @@ export function useKeypress(handler: (key: Keypress) => void, options: { isActiv
   const latest = useRef(handler);
   latest.current = handler;
 
-  useEffect(() => {
+  // A layout effect subscribes in the same commit that renders the frame, so a key pressed as soon
+  // as a dialog appears on screen reaches it; a passive effect could run after the frame is shown.
+  useLayoutEffect(() => {
     if (!isActive || !isRawModeSupported) return;
     setRawMode(true);
     const decoder = new KeyDecoder();
