@@ -61,7 +61,8 @@ function gitCommit(): string {
 async function compile(target: Target, outfile: string, commit: string): Promise<void> {
   const llamaPackage = llamaPlatformPackage(target.os, target.arch);
   const result = await Bun.build({
-    entrypoints: [join(ROOT, "cli/main.ts")],
+    // Worker threads are entry points of their own (src/box/oci/unpack/workers.ts finds this one).
+    entrypoints: [join(ROOT, "cli/main.ts"), join(ROOT, "src/box/oci/unpack/worker.ts")],
     compile: { target: target.bun, outfile, autoloadDotenv: false, autoloadBunfig: false },
     bytecode: true,
     format: "esm",

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { A3sError } from "../../core/errors.ts";
 import { writeFileAtomic } from "../../core/fs.ts";
 import { digestHex } from "./blobs.ts";
-import { unpackLayer } from "./unpack.ts";
+import { type UnpackResult, unpackLayer } from "./unpack.ts";
 
 export interface LayerInfo {
   diffId: string;
@@ -45,8 +45,7 @@ export class LayerCache {
 
   /**
    * Extracts a layer blob into the cache unless it is there already. The uncompressed stream must hash
-   * to `diffId`; otherwise nothing enters the cache. Concurrent pulls of the same layer are safe: each
-   * extracts into its own staging directory and the first rename wins.
+   * to `diffId`; otherwise nothing enters the cache.
    */
   async unpack(
     blobPath: string,
@@ -54,23 +53,42 @@ export class LayerCache {
     onProgress?: (current: number, total: number) => void,
   ): Promise<void> {
     if (this.has(diffId)) return;
-    const final = join(this.dir, digestHex(diffId));
-    const staging = `${final}.staging-${process.pid}-${randomBytes(4).toString("hex")}`;
-    mkdirSync(join(staging, "fs"), { recursive: true });
+    const staging = this.stage(diffId);
+    let result: UnpackResult;
     try {
-      const result = await unpackLayer(blobPath, join(staging, "fs"), {
+      result = await unpackLayer(blobPath, join(staging, "fs"), {
         whiteouts: "overlay",
         ...(onProgress ? { onProgress } : {}),
       });
+    } catch (err) {
+      this.discard(staging);
+      throw err;
+    }
+    this.commit(staging, diffId, result);
+  }
+
+  /**
+   * A fresh staging directory for one extraction of `diffId` (extract into its `fs/` with overlay
+   * whiteouts, then `commit` or `discard` it). Concurrent pulls of the same layer are safe: each
+   * extracts into its own staging directory and the first rename wins.
+   */
+  stage(diffId: string): string {
+    const staging = `${join(this.dir, digestHex(diffId))}.staging-${process.pid}-${randomBytes(4).toString("hex")}`;
+    mkdirSync(join(staging, "fs"), { recursive: true });
+    return staging;
+  }
+
+  /** Moves a finished extraction into the cache if it hashed to `diffId`; the staging directory is gone after. */
+  commit(staging: string, diffId: string, result: UnpackResult): void {
+    try {
       if (result.diffId !== diffId) {
         throw new A3sError(
           "integrity",
           `layer content hashes to ${result.diffId}, but the image config says ${diffId}`,
-          {
-            hint: "the image is corrupt or was tampered with; nothing was stored",
-          },
+          { hint: "the image is corrupt or was tampered with; nothing was stored" },
         );
       }
+      if (this.has(diffId)) return; // another pull finished first; ours is discarded below
       const info: LayerInfo = {
         diffId,
         size: result.bytes,
@@ -79,16 +97,16 @@ export class LayerCache {
         unpackedAt: new Date().toISOString(),
       };
       writeFileAtomic(join(staging, INFO), `${JSON.stringify(info)}\n`);
-      if (this.has(diffId)) return; // another pull finished first; ours is discarded below
+      const final = join(this.dir, digestHex(diffId));
       if (existsSync(final)) rmSync(final, { recursive: true, force: true }); // a torn leftover
       renameSync(staging, final);
-    } catch (err) {
-      rmSync(staging, { recursive: true, force: true });
-      if (this.has(diffId)) return;
-      throw err;
     } finally {
-      if (existsSync(staging)) rmSync(staging, { recursive: true, force: true });
+      this.discard(staging);
     }
+  }
+
+  discard(staging: string): void {
+    rmSync(staging, { recursive: true, force: true });
   }
 
   remove(diffId: string): void {

@@ -8,8 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectA3sErrorAsync } from "../../../tests/expect-error.ts";
 import {
+  buildLayer,
   busyboxLayer,
   hostPlatform,
+  largeImage,
   multiLayerWithWhiteouts,
   pushImage,
   pushIndex,
@@ -28,6 +30,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry?.stop();
 });
+
+/** The layer cache holds exactly these layers: no staging directory of an unpack is left behind. */
+function expectLayerCache(box: BoxContext, diffIds: string[]): void {
+  const names = existsSync(box.paths.layers) ? readdirSync(box.paths.layers).sort() : [];
+  expect(names).toEqual(diffIds.map((diffId) => diffId.slice(7)).sort());
+}
 
 function newBox(config: Record<string, unknown> = {}): BoxContext {
   const home = mkdtempSync(join(tmpdir(), "a3s-pull-"));
@@ -164,6 +172,7 @@ describe("pull", () => {
       expect(box.blobs.has(layer.digest)).toBe(false);
       expect(readdirSync(join(box.paths.images, "ingest"))).toEqual([]);
       expect(box.images.list()).toEqual([]);
+      expectLayerCache(box, []);
     } finally {
       flip();
     }
@@ -217,6 +226,8 @@ describe("pull", () => {
       expect(Number(/bytes=(\d+)-/.exec(ranges[1]!)?.[1])).toBeGreaterThan(0);
       expect(events.some((e) => e.status.startsWith("Retrying"))).toBe(true);
       expect(box.blobs.has(result.image.layers[0]!.digest)).toBe(true);
+      // The unpack that followed the cut download was dropped; the one after the retry was kept.
+      expectLayerCache(box, [layers[0]!.diffId]);
     } finally {
       proxy.close();
     }
@@ -232,6 +243,65 @@ describe("pull", () => {
     const result = await pullImage(box, { reference: `${registry.host}/test/partial:1` });
     expect(result.downloadedBytes).toBe(layer.size - half);
     expect(box.blobs.has(layer.digest)).toBe(true);
+    expect(existsSync(join(box.layers.path(layer.diffId), "bin/busybox"))).toBe(true);
+  });
+
+  test("layers are unpacked while they download: several large ones land intact in the cache", async () => {
+    const layers = largeImage(12, 3, { seed: "pull-stream" });
+    const pushed = await pushImage(registry, "test/large", "1", { layers });
+    const box = newBox();
+    const events: PullEvent[] = [];
+    await pullImage(box, { reference: `${registry.host}/test/large:1`, onEvent: (e) => events.push(e) });
+    expectLayerCache(
+      box,
+      layers.map((layer) => layer.diffId),
+    );
+    for (const [index, layer] of layers.entries()) {
+      expect(box.layers.info(layer.diffId)?.size).toBe(Math.floor((12 * 1024 * 1024) / 3));
+      expect(statSync(join(box.layers.path(layer.diffId), `data/blob-${index}.bin`)).size).toBe(
+        Math.floor((12 * 1024 * 1024) / 3),
+      );
+    }
+    // Each layer completes after its download, as in Docker's stream.
+    for (const layer of pushed.manifest.layers) {
+      const id = layer.digest.slice(7, 19);
+      const statuses = events.filter((e) => e.id === id).map((e) => e.status);
+      expect(statuses.indexOf("Download complete")).toBeLessThan(statuses.indexOf("Pull complete"));
+    }
+  });
+
+  test("a layer that does not hash to the config's diff_id is refused and not cached under it", async () => {
+    const real = busyboxLayer();
+    const claimed = buildLayer([{ path: "etc/motd", content: "the layer the config names\n" }]);
+    // The config lists the diff_id of another layer: unpacked, the content would poison that cache entry.
+    await pushImage(registry, "test/lying", "1", { layers: [{ ...real, diffId: claimed.diffId }] });
+    const box = newBox();
+    await expectA3sErrorAsync(
+      pullImage(box, { reference: `${registry.host}/test/lying:1` }),
+      "integrity",
+      /hashes to .* but the image config says/,
+    );
+    expectLayerCache(box, []);
+    expect(box.images.list()).toEqual([]);
+  });
+
+  test("a hostile layer fails the pull and leaves nothing behind", async () => {
+    const hostile = buildLayer([
+      { path: "data", type: "dir" },
+      { path: "data/big.bin", content: new Uint8Array(4 << 20).fill(1) },
+      { path: "../../../../escaped-by-a3s-test", content: "pwned" },
+    ]);
+    await pushImage(registry, "test/hostile", "1", { layers: [busyboxLayer(), hostile] });
+    const box = newBox();
+    await expectA3sErrorAsync(
+      pullImage(box, { reference: `${registry.host}/test/hostile:1` }),
+      "integrity",
+      /escaped-by-a3s-test/,
+    );
+    expect(existsSync(join(box.paths.layers, "..", "..", "..", "escaped-by-a3s-test"))).toBe(false);
+    expect(existsSync("/escaped-by-a3s-test")).toBe(false);
+    expectLayerCache(box, [busyboxLayer().diffId]);
+    expect(box.images.list()).toEqual([]);
   });
 
   test("registry mirrors serve Docker Hub names, falling back to the next endpoint", async () => {

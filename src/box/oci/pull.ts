@@ -3,7 +3,8 @@
  * download missing layers in parallel with resume, verify every byte, unpack each layer once into
  * the layer cache, and record the image. Progress is reported as Docker's JSON message stream.
  */
-import { availableParallelism } from "node:os";
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
 import { A3sError } from "../../core/errors.ts";
 import { logger } from "../../core/log.ts";
 import type { BoxContext } from "../context.ts";
@@ -30,6 +31,7 @@ import {
   tagName,
 } from "./reference.ts";
 import { type FetchedManifest, RegistryClient } from "./registry.ts";
+import { UnpackWorkers, type WorkerSource } from "./unpack/workers.ts";
 
 const log = logger("box.pull");
 
@@ -248,49 +250,97 @@ async function fetchLayers(
     }
   }
   for (const layer of pending) emit({ status: "Waiting", id: shortId(layer.digest) });
-  // A finished download frees its slot at once; unpacking (CPU-bound) runs beside the next downloads,
-  // at most one per core.
-  const unpackSlot = limiter(availableParallelism());
+  // Workers unpack each layer while it downloads; a finished download frees its slot at once.
+  const workers = new UnpackWorkers();
   const unpacks: Promise<void>[] = [];
+  const keep = (unpack: Promise<void>) => {
+    unpack.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    unpacks.push(unpack);
+  };
   const work = async (layer: LayerRecord) => {
-    const id = shortId(layer.digest);
-    if (!box.blobs.has(layer.digest)) {
-      downloaded += await downloadWithRetry(box, client, repository, layer, emit, signal);
-      emit({ status: "Download complete", id });
+    if (box.blobs.has(layer.digest)) {
+      const extraction = extract(box, workers, layer, { path: box.blobs.path(layer.digest) }, emit);
+      extraction.end();
+      keep(extraction.done);
+      return;
     }
-    unpacks.push(
-      unpackSlot(async () => {
-        await box.layers.unpack(box.blobs.path(layer.digest), layer.diffId, (current, total) =>
-          emit({ status: "Extracting", id, progressDetail: { current, total } }),
-        );
-        emit({ status: "Pull complete", id });
-      }),
-    );
+    const result = await downloadWithRetry(box, client, repository, layer, emit, signal, workers);
+    downloaded += result.bytes;
+    emit({ status: "Download complete", id: shortId(layer.digest) });
+    keep(result.unpacked);
   };
   try {
-    await runBounded(pending, box.config.box.maxConcurrentDownloads, work);
-  } catch (err) {
-    // Never leave an unpack running behind a failed pull: let them finish, then report the failure.
-    await Promise.allSettled(unpacks);
-    throw err;
+    let failure: unknown;
+    await runBounded(pending, box.config.box.maxConcurrentDownloads, work).catch((err: unknown) => {
+      failure = err;
+    });
+    // Layers that unpack fine are kept for the next pull even when another one fails this one.
+    for (const outcome of await Promise.allSettled(unpacks)) {
+      if (outcome.status === "rejected") failure ??= outcome.reason;
+    }
+    if (failure !== undefined) throw failure;
+  } finally {
+    await workers.close();
   }
-  await Promise.all(unpacks);
   return downloaded;
 }
 
-/** Runs at most `limit` of the functions it is given at once. */
-function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  return async (task) => {
-    if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
+/** Bytes of a download between two notes to the worker following it. */
+const GROW_STEP = 1 << 20;
+
+interface Extraction {
+  grow(available: number): void;
+  /** The blob is complete and verified: the worker reads it to the end. */
+  end(): void;
+  abort(): Promise<void>;
+  /** Settles when the layer is in the cache (or failed to get there). */
+  done: Promise<void>;
+}
+
+/** Unpacks a layer into the layer cache on a worker, from its blob or from its download as it grows. */
+function extract(
+  box: BoxContext,
+  workers: UnpackWorkers,
+  layer: LayerRecord,
+  source: WorkerSource,
+  emit: (event: PullEvent) => void,
+): Extraction {
+  const id = shortId(layer.digest);
+  const staging = box.layers.stage(layer.diffId);
+  let complete = false;
+  let notified = "fd" in source ? source.available : 0;
+  const job = workers.unpack(source, join(staging, "fs"), {
+    whiteouts: "overlay",
+    // While the download runs its own progress is shown; after it, what is left to extract.
+    onProgress: (current, total) => {
+      if (complete) emit({ status: "Extracting", id, progressDetail: { current, total } });
+    },
+  });
+  const done = job.done.then(
+    (result) => {
+      box.layers.commit(staging, layer.diffId, result);
+      emit({ status: "Pull complete", id });
+    },
+    (err: unknown) => {
+      box.layers.discard(staging);
+      throw err;
+    },
+  );
+  return {
+    grow: (available) => {
+      if (available - notified < GROW_STEP) return;
+      notified = available;
+      job.grow(available);
+    },
+    end: () => {
+      complete = true;
+      job.end();
+    },
+    abort: async () => {
+      job.abort();
+      await done.catch(() => {});
+    },
+    done,
   };
 }
 
@@ -301,10 +351,11 @@ async function downloadWithRetry(
   layer: LayerRecord,
   emit: (event: PullEvent) => void,
   signal: AbortSignal | undefined,
-): Promise<number> {
+  workers: UnpackWorkers,
+): Promise<Downloaded> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await downloadLayer(box, client, repository, layer, emit, signal);
+      return await downloadLayer(box, client, repository, layer, emit, signal, workers);
     } catch (err) {
       const retryable = err instanceof A3sError && err.code === "network" && !signal?.aborted;
       if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) throw err;
@@ -314,7 +365,17 @@ async function downloadWithRetry(
   }
 }
 
-/** Streams one layer into the blob store, resuming from a partial download when there is one. */
+interface Downloaded {
+  /** Bytes received (less than the layer's size when a partial download was resumed). */
+  bytes: number;
+  /** Settles when the layer is unpacked into the cache. */
+  unpacked: Promise<void>;
+}
+
+/**
+ * Streams one layer into the blob store, resuming from a partial download when there is one, while a
+ * worker unpacks what has arrived. Resolves once the blob is verified; the unpack may still be running.
+ */
 async function downloadLayer(
   box: BoxContext,
   client: RegistryClient,
@@ -322,7 +383,8 @@ async function downloadLayer(
   layer: LayerRecord,
   emit: (event: PullEvent) => void,
   signal: AbortSignal | undefined,
-): Promise<number> {
+  workers: UnpackWorkers,
+): Promise<Downloaded> {
   const id = shortId(layer.digest);
   let offset = box.blobs.partialSize(layer.digest);
   if (offset >= layer.size) offset = 0;
@@ -330,29 +392,45 @@ async function downloadLayer(
   if (offset > 0 && response.status !== 206) offset = 0;
   if (offset > 0) log.info(`resuming ${layer.digest} at ${offset} of ${layer.size} bytes`);
   const writer = await box.blobs.writer(layer.digest, layer.size, offset);
+  let extraction: Extraction | undefined;
+  let unpacked = Promise.resolve();
+  if (!box.layers.has(layer.diffId)) {
+    // Opened before the blob can be renamed into the store; the worker reads through it.
+    const fd = openSync(box.blobs.partialPath(layer.digest), "r");
+    extraction = extract(box, workers, layer, { fd, size: layer.size, available: offset }, emit);
+    unpacked = extraction.done.finally(() => closeSync(fd));
+    unpacked.catch(() => {}); // the caller awaits it once the download is done
+  }
   let lastReport = 0;
   try {
-    for await (const chunk of response.body) {
-      await writer.write(chunk as Uint8Array);
-      const now = performance.now();
-      if (now - lastReport > 100) {
-        lastReport = now;
-        emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
+    try {
+      for await (const chunk of response.body) {
+        await writer.write(chunk as Uint8Array);
+        extraction?.grow(writer.written);
+        const now = performance.now();
+        if (now - lastReport > 100) {
+          lastReport = now;
+          emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
+        }
       }
+    } catch (err) {
+      await writer.close();
+      if (err instanceof A3sError) throw err;
+      throw new A3sError(
+        "network",
+        `download of layer ${id} interrupted at ${writer.written} of ${layer.size} bytes`,
+        { cause: err, hint: "pull again: the download resumes where it stopped" },
+      );
     }
+    emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
+    emit({ status: "Verifying Checksum", id });
+    await writer.commit();
   } catch (err) {
-    await writer.close();
-    if (err instanceof A3sError) throw err;
-    throw new A3sError(
-      "network",
-      `download of layer ${id} interrupted at ${writer.written} of ${layer.size} bytes`,
-      { cause: err, hint: "pull again: the download resumes where it stopped" },
-    );
+    await extraction?.abort();
+    throw err;
   }
-  emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
-  emit({ status: "Verifying Checksum", id });
-  await writer.commit();
-  return layer.size - offset;
+  extraction?.end();
+  return { bytes: layer.size - offset, unpacked };
 }
 
 async function runBounded<T>(

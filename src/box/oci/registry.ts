@@ -195,28 +195,27 @@ export class RegistryClient {
 
   private async resolveOrigin(): Promise<string> {
     if (this.origin !== undefined) return this.origin;
+    // HTTPS wins whenever it answers. An insecure registry is probed over plain HTTP at the same time,
+    // so a registry on loopback costs one round trip instead of a failed TLS handshake and then one.
     const schemes = this.insecure ? ["https", "http"] : ["https"];
-    let lastError: unknown;
-    for (const scheme of schemes) {
+    const probes = schemes.map((scheme) => {
       const origin = `${scheme}://${this.host}`;
-      try {
-        const response = await httpRequest(`${origin}/v2/`, {
-          retries: 1,
-          timeoutMs: this.timeoutMs ?? 15_000,
-        });
-        await response.body.dump();
-        if (response.status !== 200 && response.status !== 401) {
-          throw new A3sError(
-            "network",
-            `${this.registry} is not a registry: GET /v2/ answered HTTP ${response.status}`,
-          );
-        }
+      return this.probe(origin).then(
+        () => ({ origin, error: undefined }),
+        (error: unknown) => {
+          log.debug(`ping ${origin} failed`, { error });
+          return { origin, error };
+        },
+      );
+    });
+    let lastError: unknown;
+    for (const probe of probes) {
+      const { origin, error } = await probe;
+      if (error === undefined) {
         this.origin = origin;
         return origin;
-      } catch (err) {
-        lastError = err;
-        log.debug(`ping ${origin} failed`, { error: err });
       }
+      lastError = error;
     }
     const tlsProblem = /SSL|TLS|certificate|WRONG_VERSION/i.test(String((lastError as Error)?.message));
     if (lastError instanceof A3sError && !this.insecure && tlsProblem) {
@@ -226,6 +225,18 @@ export class RegistryClient {
       });
     }
     throw lastError;
+  }
+
+  /** GET /v2/: a registry answers 200, or 401 when it wants credentials. */
+  private async probe(origin: string): Promise<void> {
+    const response = await httpRequest(`${origin}/v2/`, { retries: 1, timeoutMs: this.timeoutMs ?? 15_000 });
+    await response.body.dump();
+    if (response.status !== 200 && response.status !== 401) {
+      throw new A3sError(
+        "network",
+        `${this.registry} is not a registry: GET /v2/ answered HTTP ${response.status}`,
+      );
+    }
   }
 
   /** Sends a request with whatever auth the registry asks for, retrying once after a 401. */

@@ -14,10 +14,11 @@
  * calls, which keeps entries in order without a promise per entry and is the fastest way to make many
  * small files in Bun. Paths are resolved inside the target by unpack/confined-tree.ts.
  */
-import { closeSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { A3sError, fromSystemError } from "../../core/errors.ts";
 import { logger } from "../../core/log.ts";
-import { pump } from "./unpack/pump.ts";
+import type { GrowingFile } from "./unpack/growing-file.ts";
+import { type LayerInput, pump } from "./unpack/pump.ts";
 import { LayerWriter } from "./unpack/writer.ts";
 
 const log = logger("box.unpack");
@@ -63,24 +64,29 @@ export function detectCompression(firstBytes: Uint8Array): LayerCompression {
   return "none";
 }
 
+const READ_CHUNK = 1 << 20;
+
+/** `source` is a blob file, or a blob still being downloaded (read as it grows). */
 export async function unpackLayer(
-  source: string,
+  source: string | GrowingFile,
   target: string,
   options: UnpackOptions = {},
 ): Promise<UnpackResult> {
   const started = performance.now();
   const root = layerRoot(target);
-  const compression = options.compression ?? sniffCompression(source);
+  const compression =
+    options.compression ??
+    (typeof source === "string" ? sniffCompression(source) : detectCompression(await source.head(4)));
   const asRoot = process.getuid?.() === 0;
   const writer = new LayerWriter(root, {
     preserveOwnership: options.preserveOwnership ?? asRoot,
     allowDevices: options.allowDevices ?? asRoot,
     overlay: options.whiteouts === "overlay",
   });
-  const diffId = await pump(source, compression, writer, options);
+  const diffId = await pump(layerInput(source), compression, writer, options);
   const result = { ...writer.result, diffId };
   log.debug("unpacked layer", {
-    source,
+    source: typeof source === "string" ? source : "(downloading)",
     target,
     compression,
     entries: result.entries,
@@ -90,6 +96,16 @@ export async function unpackLayer(
     ms: Math.round(performance.now() - started),
   });
   return result;
+}
+
+function layerInput(source: string | GrowingFile): LayerInput {
+  if (typeof source !== "string")
+    return { stream: source.stream(), size: source.size, name: "being downloaded" };
+  return {
+    stream: createReadStream(source, { highWaterMark: READ_CHUNK }),
+    size: statSync(source, { throwIfNoEntry: false })?.size ?? 0,
+    name: source,
+  };
 }
 
 function layerRoot(target: string): string {

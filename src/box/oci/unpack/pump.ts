@@ -3,7 +3,7 @@
  * writer, hashing the uncompressed stream on the way (the layer's diff ID).
  */
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import type { Readable } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import type { ReadEntry } from "tar";
 import { A3sError, fromSystemError } from "../../../core/errors.ts";
@@ -12,7 +12,6 @@ import { corrupt } from "./errors.ts";
 import type { FileSink, LayerWriter } from "./writer.ts";
 import { ZstdFrames } from "./zstd-frames.ts";
 
-const READ_CHUNK = 1 << 20;
 /** Decompressor output chunks: 16 KiB (the default) costs a third more time in per-chunk overhead. */
 const DECODE_CHUNK = 1 << 17;
 
@@ -21,20 +20,29 @@ async function loadTar(): Promise<typeof import("tar")> {
   return import("tar");
 }
 
+/** The blob as a stream of compressed bytes, with its size (for progress) and what to name in errors. */
+export interface LayerInput {
+  stream: Readable;
+  size: number;
+  name: string;
+}
+
 /**
- * Streams file → decompressor → tar parser → writer, settling once: on the parser's end or the first
+ * Streams blob → decompressor → tar parser → writer, settling once: on the parser's end or the first
  * failure. Resolves with the diff ID.
  */
 export async function pump(
-  source: string,
+  { stream: input, size, name }: LayerInput,
   compression: LayerCompression,
   writer: LayerWriter,
   { signal, onProgress }: UnpackOptions,
 ): Promise<string> {
   const { Parser } = await loadTar();
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new A3sError("interrupted", "unpacking the layer was interrupted"));
-    const input = createReadStream(source, { highWaterMark: READ_CHUNK });
+    if (signal?.aborted) {
+      input.destroy();
+      return reject(new A3sError("interrupted", "unpacking the layer was interrupted"));
+    }
     const decoder =
       compression === "gzip"
         ? createGunzip({ chunkSize: DECODE_CHUNK })
@@ -74,15 +82,14 @@ export async function pump(
     const onAbort = () => settle(new A3sError("interrupted", "unpacking the layer was interrupted"));
     signal?.addEventListener("abort", onAbort, { once: true });
 
-    input.on("error", (err) => settle(fromSystemError(err, `layer ${source}`)));
+    input.on("error", (err) => settle(err instanceof A3sError ? err : fromSystemError(err, `layer ${name}`)));
     if (onProgress) {
-      const total = statSync(source, { throwIfNoEntry: false })?.size ?? 0;
       let read = 0;
       input.on(
         "data",
         guard((chunk: Buffer) => {
           read += chunk.length;
-          onProgress(read, total);
+          onProgress(read, size);
         }),
       );
     }
