@@ -617,7 +617,7 @@ complete -c a3s -n '__a3s_at a3s code' -a 'chat' -d 'Open the interactive termin
 complete -c a3s -n '__a3s_at a3s code' -a 'run' -d 'Run a task headless: print the answer, or JSON events with --json'
 complete -c a3s -n '__a3s_at a3s code' -a 'sessions' -d 'List, show, export or delete saved sessions'
 complete -c a3s -n '__a3s_at a3s code' -a 'models' -d 'List the providers and models a3s code can use'
-complete -c a3s -n '__a3s_at a3s code' -a 'mcp' -d 'Manage MCP servers (config.json\'s code.mcpServers and the project\'s .mcp.json)'
+complete -c a3s -n '__a3s_at a3s code' -a 'mcp' -d 'Manage MCP servers (config.json\'s code.mcpServers, the project\'s .mcp.json and .a3s/settings*.json)'
 complete -c a3s -n '__a3s_at a3s code' -a 'help' -d 'display help for command'
 
 # a3s code chat

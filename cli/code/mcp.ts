@@ -5,6 +5,7 @@ import type {
   McpScope,
   McpServerConfig,
   McpServerEntry,
+  WritableMcpScope,
 } from "../../src/code/mcp/config.ts";
 import type { McpServerStatus, McpToolInfo } from "../../src/code/mcp/manager.ts";
 import { A3sError } from "../../src/core/errors.ts";
@@ -14,7 +15,9 @@ import { collect } from "../options.ts";
 
 export function mcpCommand(): Command {
   return new Command("mcp")
-    .description("Manage MCP servers (config.json's code.mcpServers and the project's .mcp.json)")
+    .description(
+      "Manage MCP servers (config.json's code.mcpServers, the project's .mcp.json and .a3s/settings*.json)",
+    )
     .addCommand(lsCommand())
     .addCommand(getCommand())
     .addCommand(addCommand())
@@ -138,9 +141,13 @@ function addCommand(): Command {
     .action(async (name: string, target: string, args: string[], flags: AddFlags, cmd: Command) => {
       const ctx = createContext(cmd);
       const { addMcpServer } = await import("../../src/code/mcp/config.ts");
-      const scope = flags.scope as McpScope;
+      const scope = flags.scope as WritableMcpScope;
       const entry = serverEntry(target, args, flags);
-      const file = addMcpServer({ scope, configPath: ctx.paths.config, cwd: process.cwd() }, name, entry);
+      const file = addMcpServer(
+        { scope, configPath: ctx.paths.config, projectRoot: await projectRoot() },
+        name,
+        entry,
+      );
       if (ctx.out.json) ctx.out.printJson({ name, scope, file, config: entry });
       else ctx.out.info(`Added ${"url" in entry ? "HTTP" : "stdio"} MCP server ${name} to ${file}`);
     });
@@ -162,9 +169,9 @@ function rmCommand(): Command {
       const { removeMcpServer } = await import("../../src/code/mcp/config.ts");
       const file = removeMcpServer(
         {
-          ...(flags.scope === undefined ? {} : { scope: flags.scope as McpScope }),
+          ...(flags.scope === undefined ? {} : { scope: flags.scope as WritableMcpScope }),
           configPath: ctx.paths.config,
-          cwd: process.cwd(),
+          projectRoot: await projectRoot(),
         },
         name,
       );
@@ -219,9 +226,21 @@ function parseHeaders(entries: readonly string[]): Record<string, string> {
   return headers;
 }
 
+/** The project a session started here would use: the git root above the current directory. */
+async function projectRoot(): Promise<string> {
+  const { findProjectRoot } = await import("../../src/code/workspace.ts");
+  return findProjectRoot(process.cwd());
+}
+
+/** What a session started here would connect to. */
 async function configured(ctx: CliContext): Promise<ConfiguredMcpServer[]> {
   const { configuredMcpServers } = await import("../../src/code/mcp/config.ts");
-  return configuredMcpServers(ctx.paths.config, process.cwd(), ctx.env);
+  const { loadConfig } = await import("../../src/core/config.ts");
+  return configuredMcpServers({
+    configPath: ctx.paths.config,
+    userServers: loadConfig(ctx.paths.config, ctx.env).config.code.mcpServers,
+    projectRoot: await projectRoot(),
+  });
 }
 
 function timeoutMs(seconds: string): number {

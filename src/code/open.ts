@@ -14,6 +14,7 @@ import { listAgentDefinitions } from "./agents.ts";
 import type { DefinitionSearch } from "./frontmatter.ts";
 import { hookAdapter } from "./hook-adapter.ts";
 import { HookRunner } from "./hooks.ts";
+import { configuredMcpServers, serverMap } from "./mcp/config.ts";
 import type { McpManager } from "./mcp/manager.ts";
 import { PermissionPolicy } from "./permissions.ts";
 import { createProvider, listModelRefs, parseModelRef, resolveProvider } from "./providers/index.ts";
@@ -89,10 +90,17 @@ export async function openCodeSession(options: OpenCodeOptions): Promise<OpenedS
     });
     for (const rule of options.allow ?? []) policy.grant(rule, "--allow");
 
-    if (Object.keys(settings.mcpServers).length > 0) {
+    const mcpServers = configuredMcpServers({
+      configPath: options.configPath,
+      userServers: config.code.mcpServers,
+      projectRoot: workspace.projectRoot,
+    });
+    // A broken entry in a shared .mcp.json costs its own server, not the session.
+    for (const server of mcpServers) if (server.error !== undefined) warnings.push(server.error);
+    if (mcpServers.some((server) => server.config !== undefined)) {
       // The MCP SDK (and its JSON Schema validator) costs ~8 ms to load; most sessions configure no server.
       const { McpManager } = await import("./mcp/manager.ts");
-      mcp = await McpManager.start({ servers: settings.mcpServers, logsDir: paths.logs, cwd, env });
+      mcp = await McpManager.start({ servers: serverMap(mcpServers), logsDir: paths.logs, cwd, env });
       for (const status of mcp.status()) {
         if (status.state === "failed")
           warnings.push(`MCP server ${status.name} failed: ${status.error ?? "unknown error"}`);

@@ -85,42 +85,6 @@ describe("loadCodeSettings", () => {
     expect(load().permissions.defaultMode).toBe("yolo");
   });
 
-  test("MCP servers: .mcp.json and settings override the user's by name; env references expand", () => {
-    const mcp = write(
-      ".mcp.json",
-      JSON.stringify({
-        mcpServers: {
-          github: {
-            type: "http",
-            url: "https://api.example.com/mcp",
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: .mcp.json's own ${VAR} syntax
-            headers: { Authorization: "Bearer ${GH_TOKEN}" },
-          },
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: .mcp.json's own ${VAR:-default} syntax
-          files: { command: "mcp-files", args: ["${ROOT:-/srv}"] },
-        },
-      }),
-    );
-    const shared = write(
-      ".a3s/settings.json",
-      JSON.stringify({ mcpServers: { files: { command: "other-files" } } }),
-    );
-    const settings = load({
-      mcpServers: { github: { command: "old-github" }, memory: { command: "mcp-memory" } },
-    });
-    expect(settings.mcpServers).toEqual({
-      github: {
-        type: "http",
-        url: "https://api.example.com/mcp",
-        headers: { Authorization: "Bearer secret" },
-        source: mcp,
-      },
-      memory: { command: "mcp-memory", args: [], env: {}, source: configPath },
-      files: { command: "other-files", args: [], env: {}, source: shared },
-    });
-    expect(settings.files).toEqual([mcp, shared]);
-  });
-
   test("invalid values name the file and the key", () => {
     const shared = write(".a3s/settings.json", `{ "permissions": { "allow": "Bash" } }`);
     expectUsage(() => load(), `${shared}: permissions.allow:`);
@@ -131,8 +95,6 @@ describe("loadCodeSettings", () => {
       `{ "hooks": { "PreToolUse": [{ "hooks": [{ "type": "prompt", "command": "x" }] }] } }`,
     );
     expectUsage(() => load(), `${shared}: hooks.PreToolUse.0.hooks.0.type`);
-    write(".a3s/settings.json", `{ "mcpServers": { "x": { "url": "not a url", "type": "http" } } }`);
-    expectUsage(() => load(), `${shared}: mcpServers.x`);
     write(".a3s/settings.json", `{ "permissions": { "deny": ["Bash(npm:* x)"] } }`);
     expectUsage(() => load(), `${shared}: permissions.deny: invalid permission rule 'Bash(npm:* x)'`);
   });

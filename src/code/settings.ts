@@ -1,22 +1,22 @@
 /**
- * The effective settings of `a3s code` in one project: the user's config (`code.permissions`,
- * `code.hooks`, `code.mcpServers`), then the project's `.mcp.json`, `.a3s/settings.json` and
+ * The effective permissions and hooks of `a3s code` in one project: the user's config
+ * (`code.permissions`, `code.hooks`), then the project's `.a3s/settings.json` and
  * `.a3s/settings.local.json` (Claude Code's settings shape, JSONC tolerated). Rule lists and hooks
- * add up across files; MCP servers and `defaultMode` are taken from the most specific file.
+ * add up across files; `defaultMode` is taken from the most specific file. MCP servers, configured
+ * in the same files and `.mcp.json`, are read by mcp/config.ts.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { applyEdits, modify, type ParseError, parse, printParseErrorCode } from "jsonc-parser";
 import type { z } from "zod";
-import { type Config, HOOK_EVENTS, HooksSchema, McpServerSchema, PermissionsSchema } from "../core/config.ts";
+import { type Config, HOOK_EVENTS, HooksSchema, PermissionsSchema } from "../core/config.ts";
 import { A3sError, fromSystemError } from "../core/errors.ts";
 import { isDirectory, writeFileAtomic } from "../core/fs.ts";
 import { parseRule, type RuleEntry, type RuleList } from "./rules.ts";
 import type { PermissionMode } from "./types.ts";
 
 export type Hooks = z.infer<typeof HooksSchema>;
-export type McpServer = z.infer<typeof McpServerSchema>;
 
 export interface CodeSettings {
   projectRoot: string;
@@ -29,7 +29,6 @@ export interface CodeSettings {
     additionalDirectories: string[];
   };
   hooks: Hooks;
-  mcpServers: Record<string, McpServer & { source: string }>;
   /** The files that exist and were read, lowest precedence first. */
   files: string[];
 }
@@ -46,7 +45,6 @@ interface Layer {
   source: string;
   permissions?: z.infer<typeof PermissionsSchema>;
   hooks?: Hooks;
-  mcpServers?: Record<string, McpServer>;
   /** Relative `additionalDirectories` resolve against this directory. */
   base: string;
 }
@@ -57,11 +55,10 @@ const MODE_ALIASES: Record<string, PermissionMode> = {
   bypassPermissions: "yolo",
 };
 
-export function settingsPaths(projectRoot: string): { shared: string; local: string; mcp: string } {
+export function settingsPaths(projectRoot: string): { shared: string; local: string } {
   return {
     shared: join(projectRoot, ".a3s", "settings.json"),
     local: join(projectRoot, ".a3s", "settings.local.json"),
-    mcp: join(projectRoot, ".mcp.json"),
   };
 }
 
@@ -75,17 +72,10 @@ export function loadCodeSettings(options: LoadSettingsOptions): CodeSettings {
       source: options.configPath,
       permissions: options.config.code.permissions,
       hooks: options.config.code.hooks,
-      mcpServers: options.config.code.mcpServers,
       base: homeDir,
     },
   ];
   const read: string[] = [];
-  const mcp = readJsonc(files.mcp);
-  if (mcp !== undefined) {
-    read.push(files.mcp);
-    const servers = expandEnv(mcp.mcpServers ?? {}, options.env);
-    layers.push({ source: files.mcp, mcpServers: validateServers(servers, files.mcp), base: projectRoot });
-  }
   for (const path of [files.shared, files.local]) {
     const raw = readJsonc(path);
     if (raw === undefined) continue;
@@ -97,7 +87,6 @@ export function loadCodeSettings(options: LoadSettingsOptions): CodeSettings {
     projectRoot,
     permissions: { allow: [], deny: [], ask: [], additionalDirectories: [] },
     hooks: {},
-    mcpServers: {},
     files: read,
   };
   for (const layer of layers) mergeLayer(settings, layer, homeDir);
@@ -129,9 +118,6 @@ function mergeLayer(settings: CodeSettings, layer: Layer, homeDir: string): void
       settings.hooks[event] = [...(settings.hooks[event] ?? []), ...matchers];
     }
   }
-  for (const [name, server] of Object.entries(layer.mcpServers ?? {})) {
-    settings.mcpServers[name] = { ...server, source: layer.source };
-  }
 }
 
 function checkRule(rule: string, source: string, list: RuleList): void {
@@ -146,8 +132,8 @@ function checkRule(rule: string, source: string, list: RuleList): void {
 }
 
 /**
- * `permissions`, `hooks` and `mcpServers` are checked against the config schemas; other keys of
- * Claude Code's settings (env, model, statusLine…) are not ours and are ignored.
+ * `permissions` and `hooks` are checked against the config schemas (`mcpServers` by mcp/config.ts);
+ * other keys of Claude Code's settings (env, model, statusLine…) are not ours and are ignored.
  */
 function validateSettings(raw: Record<string, unknown>, path: string): Omit<Layer, "source" | "base"> {
   const layer: Omit<Layer, "source" | "base"> = {};
@@ -162,19 +148,7 @@ function validateSettings(raw: Record<string, unknown>, path: string): Omit<Laye
     layer.permissions = check(PermissionsSchema, withMode, path, "permissions");
   }
   if (raw.hooks !== undefined) layer.hooks = check(HooksSchema, raw.hooks, path, "hooks");
-  if (raw.mcpServers !== undefined) layer.mcpServers = validateServers(raw.mcpServers, path);
   return layer;
-}
-
-function validateServers(raw: unknown, path: string): Record<string, McpServer> {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new A3sError("usage", `${path}: mcpServers: expected an object of servers by name`);
-  }
-  const servers: Record<string, McpServer> = {};
-  for (const [name, server] of Object.entries(raw)) {
-    servers[name] = check(McpServerSchema, server, path, `mcpServers.${name}`);
-  }
-  return servers;
 }
 
 function check<T extends z.ZodType>(schema: T, value: unknown, path: string, key: string): z.infer<T> {
@@ -217,24 +191,6 @@ function parseJsonc(text: string, path: string): Record<string, unknown> {
     throwUsage(`${path}: the settings must be a JSON object`);
   }
   return value as Record<string, unknown>;
-}
-
-/** `${VAR}` and `${VAR:-default}` in .mcp.json strings, as Claude Code expands them. */
-function expandEnv(value: unknown, env: NodeJS.ProcessEnv): unknown {
-  if (typeof value === "string") {
-    return value.replace(
-      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-      (_, name: string, fallback?: string) => {
-        const found = env[name];
-        return found !== undefined && found !== "" ? found : (fallback ?? "");
-      },
-    );
-  }
-  if (Array.isArray(value)) return value.map((item) => expandEnv(item, env));
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandEnv(item, env)]));
-  }
-  return value;
 }
 
 /**

@@ -60,7 +60,8 @@ export const McpServerSchema = z.union([
   }),
   z.strictObject({
     type: z.enum(["http", "streamable-http"]),
-    url: z.string().url(),
+    // `${VAR}` references are expanded when the server is connected, so a template is valid here.
+    url: z.string().refine((url) => URL.canParse(url) || url.includes("${"), "Invalid URL"),
     headers: z.record(z.string(), z.string()).default({}),
   }),
 ]);

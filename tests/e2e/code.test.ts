@@ -228,6 +228,8 @@ describe("permissions, hooks and MCP", () => {
       JSON.stringify({
         mcpServers: {
           fixture: { command: process.execPath, args: [join(ROOT, "tests", "fixtures", "mcp-server.ts")] },
+          // A broken entry beside it costs only itself: the session warns and goes on.
+          broken: { type: "http", url: "not a url" },
         },
       }),
     );
@@ -252,6 +254,7 @@ describe("permissions, hooks and MCP", () => {
     >;
     expect(echoed).toMatchObject({ name: "mcp__fixture__echo", isError: false });
     expect(echoed.content).toContain("hello over MCP");
+    expect(result.stderr).toContain("mcpServers.broken.url: Invalid URL");
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectA3sError } from "../../../tests/expect-error.ts";
@@ -8,7 +8,8 @@ import {
   addMcpServer,
   configuredMcpServers,
   expandServerConfig,
-  projectMcpServers,
+  fileMcpServers,
+  type McpServerConfig,
   removeMcpServer,
   serverMap,
 } from "./config.ts";
@@ -18,14 +19,22 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 let configPath: string;
 let cwd: string;
-let where: { configPath: string; cwd: string };
+let where: { configPath: string; projectRoot: string };
 
 beforeEach(() => {
   const root = mkdtempSync(join(temp, "case-"));
   configPath = join(root, "home", "config.json");
   cwd = join(root, "project");
-  where = { configPath, cwd };
+  where = { configPath, projectRoot: cwd };
 });
+
+/** What a session in the project would start. */
+const configured = () =>
+  configuredMcpServers({
+    configPath,
+    userServers: loadConfig(configPath).config.code.mcpServers,
+    projectRoot: cwd,
+  });
 
 test("user scope writes code.mcpServers in config.json, keeping what else is there", () => {
   addMcpServer({ ...where, scope: "user" }, "files", { command: "npx", args: ["-y", "server-files"] });
@@ -48,7 +57,7 @@ test("project scope writes .mcp.json in Claude Code's shape", () => {
   expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
     mcpServers: { db: { type: "stdio", command: "db-mcp", env: { DB_URL: "postgres://localhost" } } },
   });
-  expect(projectMcpServers(cwd)[0]?.config).toEqual({
+  expect(fileMcpServers(file, "project")[0]?.config).toEqual({
     type: "stdio",
     command: "db-mcp",
     args: [],
@@ -75,7 +84,7 @@ test("adding a name twice in one scope is a conflict; bad names and entries are 
   );
 });
 
-test("a project entry replaces a user entry of the same name; invalid entries are listed with their error", () => {
+test("later files replace earlier entries of a name; invalid entries are listed with their error", () => {
   addMcpServer({ ...where, scope: "user" }, "shared", { command: "user-version" });
   addMcpServer({ ...where, scope: "user" }, "mine", { command: "only-mine" });
   addMcpServer({ ...where, scope: "project" }, "shared", { command: "project-version" });
@@ -83,15 +92,34 @@ test("a project entry replaces a user entry of the same name; invalid entries ar
   const project = JSON.parse(readFileSync(file, "utf8"));
   project.mcpServers.legacy = { type: "sse", url: "http://localhost:1/sse" };
   writeFileSync(file, JSON.stringify(project));
-  const servers = configuredMcpServers(configPath, cwd, {});
-  expect(servers.map((s) => [s.name, s.scope])).toEqual([
-    ["mine", "user"],
-    ["shared", "project"],
-    ["legacy", "project"],
+  mkdirSync(join(cwd, ".a3s"));
+  const local = join(cwd, ".a3s", "settings.local.json");
+  writeFileSync(local, `// mine only\n{ "mcpServers": { "mine": { "command": "local-version" } } }`);
+  const servers = configured();
+  expect(servers.map((s) => [s.name, s.scope, s.file])).toEqual([
+    ["shared", "project", file],
+    ["legacy", "project", file],
+    ["mine", "local", local],
   ]);
-  expect(servers[2]?.error).toContain(`invalid entry in ${file}`);
-  expect(Object.keys(serverMap(servers))).toEqual(["mine", "shared"]);
+  expect(servers[1]?.error).toContain(`invalid entry in ${file}: mcpServers.legacy`);
+  expect(Object.keys(serverMap(servers))).toEqual(["shared", "mine"]);
   expect(serverMap(servers).shared).toMatchObject({ command: "project-version" });
+  expect(serverMap(servers).mine).toMatchObject({ command: "local-version" });
+});
+
+test("servers in .a3s/settings.json count; a URL may be a ${VAR} template, expanded when connecting", () => {
+  mkdirSync(join(cwd, ".a3s"), { recursive: true });
+  const shared = join(cwd, ".a3s", "settings.json");
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
+  const url = "${DOCS_MCP:-https://docs.example.com}/mcp";
+  writeFileSync(shared, JSON.stringify({ mcpServers: { docs: { type: "http", url } } }));
+  const [docs] = configured();
+  expect(docs).toMatchObject({ name: "docs", scope: "project", file: shared, config: { type: "http", url } });
+  expect(expandServerConfig(docs?.config as McpServerConfig, {})).toMatchObject({
+    url: "https://docs.example.com/mcp",
+  });
+  writeFileSync(shared, JSON.stringify({ mcpServers: { docs: { type: "http", url: "not a url" } } }));
+  expect(configured()[0]?.error).toContain("mcpServers.docs.url: Invalid URL");
 });
 
 test("rm finds the one scope that has the name, and asks when both do", () => {
@@ -109,7 +137,7 @@ test("rm finds the one scope that has the name, and asks when both do", () => {
 test("a broken .mcp.json is a usage error naming the file", () => {
   addMcpServer({ ...where, scope: "project" }, "x", { command: "x" });
   writeFileSync(join(cwd, ".mcp.json"), "{ mcpServers: ");
-  expectA3sError(() => projectMcpServers(cwd), "usage", ".mcp.json: invalid JSON");
+  expectA3sError(() => configured(), "usage", ".mcp.json: invalid JSON");
 });
 
 test("$VAR references (with :- defaults) expand from the environment", () => {

@@ -1,21 +1,27 @@
 /**
- * Where MCP servers are configured: the user's `code.mcpServers` in A3S_HOME's config.json and the
- * project's `.mcp.json` (Claude Code's file, so a repository set up for Claude Code works as is).
- * A project entry wins over a user entry of the same name, as in Claude Code.
+ * Where MCP servers are configured, and the one reader of it: the user's `code.mcpServers` in
+ * A3S_HOME's config.json, then the project's `.mcp.json` (Claude Code's file, so a repository set
+ * up for Claude Code works as is), `.a3s/settings.json` and `.a3s/settings.local.json`. An entry
+ * replaces one of its name from an earlier file, as in Claude Code. Sessions start what this returns
+ * and `a3s code mcp` lists it; `add` and `rm` edit the user config or `.mcp.json`.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyEdits, modify, type ParseError, parse, printParseErrorCode } from "jsonc-parser";
 import type { z } from "zod";
-import { ConfigSchema, loadConfig, McpServerSchema } from "../../core/config.ts";
+import { ConfigSchema, McpServerSchema } from "../../core/config.ts";
 import { A3sError, fromSystemError } from "../../core/errors.ts";
 import { writeFileAtomic } from "../../core/fs.ts";
+import { settingsPaths } from "../settings.ts";
 
 export type McpServerConfig = z.output<typeof McpServerSchema>;
 /** What is written: defaults (empty args, env, headers) may be left out. */
 export type McpServerEntry = z.input<typeof McpServerSchema>;
-export type McpScope = "user" | "project";
-export const MCP_SCOPES: readonly McpScope[] = ["user", "project"];
+/** `local` is `.a3s/settings.local.json`: the project's, but not shared. */
+export type McpScope = "user" | "project" | "local";
+/** The scopes `add` and `rm` edit. */
+export type WritableMcpScope = "user" | "project";
+export const MCP_SCOPES: readonly WritableMcpScope[] = ["user", "project"];
 
 export const PROJECT_MCP_FILE = ".mcp.json";
 
@@ -29,14 +35,29 @@ export interface ConfiguredMcpServer {
   error?: string;
 }
 
-/** Every configured server, user entries first; a project entry replaces a user one of its name. */
-export function configuredMcpServers(
-  configPath: string,
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): ConfiguredMcpServer[] {
+export interface McpSources {
+  /** The user config file and its (already validated) `code.mcpServers`. */
+  configPath: string;
+  userServers: Record<string, McpServerConfig>;
+  projectRoot: string;
+}
+
+/**
+ * Every configured server, in the order of the files; a later entry replaces an earlier one of its
+ * name. An invalid entry is reported on its own and does not hide the others.
+ */
+export function configuredMcpServers(sources: McpSources): ConfiguredMcpServer[] {
+  const settings = settingsPaths(sources.projectRoot);
+  const user = Object.entries(sources.userServers).map(
+    ([name, config]): ConfiguredMcpServer => ({ name, scope: "user", file: sources.configPath, config }),
+  );
   const byName = new Map<string, ConfiguredMcpServer>();
-  for (const server of [...userMcpServers(configPath, env), ...projectMcpServers(cwd)]) {
+  for (const server of [
+    ...user,
+    ...fileMcpServers(join(sources.projectRoot, PROJECT_MCP_FILE), "project"),
+    ...fileMcpServers(settings.shared, "project"),
+    ...fileMcpServers(settings.local, "local"),
+  ]) {
     byName.delete(server.name);
     byName.set(server.name, server);
   }
@@ -50,28 +71,23 @@ export function serverMap(servers: readonly ConfiguredMcpServer[]): Record<strin
   return map;
 }
 
-export function userMcpServers(configPath: string, env: NodeJS.ProcessEnv): ConfiguredMcpServer[] {
-  const servers = loadConfig(configPath, env).config.code.mcpServers;
-  return Object.entries(servers).map(([name, config]) => ({ name, scope: "user", file: configPath, config }));
-}
-
-/** `<cwd>/.mcp.json`; an invalid entry is reported on its own and does not hide the others. */
-export function projectMcpServers(cwd: string): ConfiguredMcpServer[] {
-  const file = join(cwd, PROJECT_MCP_FILE);
+/** The `mcpServers` of one JSONC file (none when the file does not exist). */
+export function fileMcpServers(file: string, scope: McpScope): ConfiguredMcpServer[] {
   const servers = readJsonObject(file).mcpServers;
   if (servers === undefined) return [];
   if (servers === null || typeof servers !== "object" || Array.isArray(servers)) {
     throw new A3sError("usage", `${file}: mcpServers must be an object`);
   }
-  return Object.entries(servers).map(([name, raw]) => {
+  return Object.entries(servers).map(([name, raw]): ConfiguredMcpServer => {
     const parsed = McpServerSchema.safeParse(raw);
-    if (parsed.success) return { name, scope: "project", file, config: parsed.data };
+    if (parsed.success) return { name, scope, file, config: parsed.data };
     const issue = parsed.error.issues[0];
+    const field = [name, ...(issue?.path ?? []).map(String)].join(".");
     return {
       name,
-      scope: "project",
+      scope,
       file,
-      error: `invalid entry in ${file}: ${issue?.message ?? "invalid"}`,
+      error: `invalid entry in ${file}: mcpServers.${field}: ${issue?.message ?? "invalid"}`,
     };
   });
 }
@@ -87,7 +103,7 @@ function assertServerName(name: string): void {
 
 /** Adds a server to one scope's file; a name already there is a conflict. */
 export function addMcpServer(
-  where: { scope: McpScope; configPath: string; cwd: string },
+  where: { scope: WritableMcpScope; configPath: string; projectRoot: string },
   name: string,
   entry: McpServerEntry,
 ): string {
@@ -111,7 +127,7 @@ export function addMcpServer(
 
 /** Removes a server from `scope`, or from the one scope that defines it; returns the file edited. */
 export function removeMcpServer(
-  where: { scope?: McpScope; configPath: string; cwd: string },
+  where: { scope?: WritableMcpScope; configPath: string; projectRoot: string },
   name: string,
 ): string {
   const scopes = where.scope ? [where.scope] : MCP_SCOPES;
@@ -121,9 +137,7 @@ export function removeMcpServer(
     throw new A3sError(
       "not_found",
       `no MCP server named '${name}'${where.scope ? ` in ${where.scope} scope` : ""}`,
-      {
-        hint: "see 'a3s code mcp ls'",
-      },
+      { hint: "see 'a3s code mcp ls'; servers in .a3s/settings*.json are edited in those files" },
     );
   }
   if (found.length > 1) {
@@ -165,15 +179,15 @@ export function expandServerConfig(config: McpServerConfig, env: NodeJS.ProcessE
   return { ...config, url: expand(config.url), headers: expandAll(config.headers) };
 }
 
-function scopeFile(where: { scope: McpScope; configPath: string; cwd: string }): string {
-  return where.scope === "user" ? where.configPath : join(where.cwd, PROJECT_MCP_FILE);
+function scopeFile(where: { scope: WritableMcpScope; configPath: string; projectRoot: string }): string {
+  return where.scope === "user" ? where.configPath : join(where.projectRoot, PROJECT_MCP_FILE);
 }
 
-function scopePath(scope: McpScope, name: string): string[] {
+function scopePath(scope: WritableMcpScope, name: string): string[] {
   return scope === "user" ? ["code", "mcpServers", name] : ["mcpServers", name];
 }
 
-function definedIn(scope: McpScope, file: string, name: string): boolean {
+function definedIn(scope: WritableMcpScope, file: string, name: string): boolean {
   let value: unknown = readJsonObject(file);
   for (const part of scopePath(scope, name)) {
     if (value === null || typeof value !== "object") return false;
@@ -183,7 +197,12 @@ function definedIn(scope: McpScope, file: string, name: string): boolean {
 }
 
 /** Edits one entry in place, keeping the file's comments and layout; the user file is validated whole. */
-function editScopeFile(scope: McpScope, file: string, name: string, entry: McpServerEntry | undefined): void {
+function editScopeFile(
+  scope: WritableMcpScope,
+  file: string,
+  name: string,
+  entry: McpServerEntry | undefined,
+): void {
   const text = existsSync(file) ? readFileSync(file, "utf8") : "{}\n";
   const edits = modify(text, scopePath(scope, name), entry, {
     formattingOptions: { insertSpaces: true, tabSize: 2, eol: "\n" },

@@ -201,6 +201,7 @@ export class McpConnection {
         logFile: this.logFile,
       });
     }
+    if (!URL.canParse(config.url)) throw new A3sError("usage", `invalid URL '${config.url}'`);
     return new StreamableHTTPClientTransport(new URL(config.url), {
       requestInit: { headers: config.headers },
     });
