@@ -107,7 +107,7 @@ test("later files replace earlier entries of a name; invalid entries are listed 
   expect(serverMap(servers).mine).toMatchObject({ command: "local-version" });
 });
 
-test("servers in .a3s/settings.json count; a URL may be a ${VAR} template, expanded when connecting", () => {
+test("servers in .a3s/settings.json count; a URL may name variables, expanded when connecting", () => {
   mkdirSync(join(cwd, ".a3s"), { recursive: true });
   const shared = join(cwd, ".a3s", "settings.json");
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
