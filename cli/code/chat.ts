@@ -25,6 +25,8 @@ export function chatCommand(): Command {
         hint: "use 'a3s code run \"<task>\"' in scripts (add --json for events)",
       });
     }
+    const { ensureTrusted } = await import("./trust.ts");
+    await ensureTrusted(ctx, process.cwd());
     // Keys typed while the agent opens must arrive as key presses: in the terminal's cooked mode
     // they would be echoed over the UI and Enter would reach the prompt as a newline, not a submit.
     process.stdin.setRawMode(true);

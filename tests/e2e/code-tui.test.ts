@@ -3,7 +3,7 @@
  * read the streamed answer off the screen, quit with /exit; the session is saved.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeProvider, startFakeProvider, writeFakeProviderConfig } from "../fixtures/fake-provider.ts";
@@ -12,6 +12,7 @@ import { a3s, BINARY, ensureBuilt, expectExit, tempHome } from "./a3s.ts";
 const TMUX = Bun.which("tmux");
 const KEY = "sk-tui-test";
 const SESSION = `a3s-tui-${process.pid}`;
+const ROOT = join(import.meta.dir, "..", "..");
 let fake: FakeProvider;
 
 beforeAll(async () => {
@@ -85,4 +86,53 @@ test("prompt, approval dialog, streamed answer and /exit in a real terminal", as
     Array<{ title: string; messages: number }>
   >();
   expect(sessions[0]).toMatchObject({ title: "add a line to notes.txt", messages: 4 });
+});
+
+test("a project that configures MCP servers is trusted before anything starts; refusing exits 7", async () => {
+  const home = tempHome();
+  writeFakeProviderConfig(home, fake);
+  const dir = mkdtempSync(join(tmpdir(), "a3s-tui-trust-"));
+  const marker = join(dir, "server-started");
+  // The server leaves a marker when it starts: a project nobody trusted must not get that far.
+  const server = `touch '${marker}' && exec '${process.execPath}' '${join(ROOT, "tests", "fixtures", "mcp-server.ts")}'`;
+  writeFileSync(
+    join(dir, ".mcp.json"),
+    JSON.stringify({ mcpServers: { fixture: { command: "sh", args: ["-c", server] } } }),
+  );
+  const start = () => {
+    Bun.spawnSync(["tmux", "kill-session", "-t", SESSION]);
+    const command = `env CI=true A3S_HOME=${home} FAKE_KEY=${KEY} NO_COLOR=1 ${BINARY} code; echo "exit=$?" > ${join(dir, "exit-code")}; sleep 30`;
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", dir, command);
+  };
+  const exitCode = async () => {
+    for (let i = 0; i < 100 && !existsSync(join(dir, "exit-code")); i++) await Bun.sleep(100);
+    return readFileSync(join(dir, "exit-code"), "utf8").trim();
+  };
+
+  start();
+  const question = await waitForScreen("Trust this folder?");
+  expect(question).toContain("MCP servers: fixture");
+  tmux("send-keys", "-t", SESSION, "Down");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  expect(await exitCode()).toBe("exit=7");
+  expect(existsSync(marker)).toBe(false);
+
+  Bun.spawnSync(["rm", "-f", join(dir, "exit-code")]);
+  start();
+  await waitForScreen("Trust this folder?");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  await waitForScreen("for commands");
+  expect(existsSync(marker)).toBe(true);
+  tmux("send-keys", "-t", SESSION, "-l", "/exit");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  expect(await exitCode()).toBe("exit=0");
+  expect(Object.keys(JSON.parse(readFileSync(join(home, "trusted-projects.json"), "utf8")).projects)).toEqual(
+    [dir],
+  );
+
+  // Trusted once: the next start goes straight to the prompt.
+  Bun.spawnSync(["rm", "-f", join(dir, "exit-code")]);
+  start();
+  const screen = await waitForScreen("for commands");
+  expect(screen).not.toContain("Trust this folder?");
 });
