@@ -4,7 +4,6 @@
  * their actions import the core lazily so `--version` and `--help` stay fast.
  */
 import { Command, CommanderError, Option } from "commander";
-import { loadConfig } from "../src/core/config.ts";
 import { configureLog, type LogLevel } from "../src/core/log.ts";
 import { VERSION } from "../src/core/version.ts";
 import { boxCommand } from "./box/index.ts";
@@ -37,21 +36,26 @@ export function buildProgram(): Command {
     .addCommand(versionCommand())
     .addCommand(doctorCommand())
     .addCommand(completionCommand(() => program));
-  program.hook("preAction", (_root, action) => {
+  program.hook("preAction", async (_root, action) => {
     const { paths, options, out, env } = createContext(action);
     configureLog({
       dir: paths.logs,
       ...(options.verbose
         ? { mirror: (line: string) => out.stderr.write(line) }
-        : { level: configuredLogLevel(paths.config, env) }),
+        : { level: await configuredLogLevel(paths.config, env) }),
     });
   });
   applyEverywhere(program, [...program.options]);
   return program;
 }
 
-/** log.level from the config (or A3S_LOG_LEVEL); a broken config is reported by the command itself. */
-function configuredLogLevel(configPath: string, env: NodeJS.ProcessEnv): LogLevel {
+/**
+ * log.level from the config (or A3S_LOG_LEVEL); a broken config is reported by the command itself.
+ * The config module is imported here, not at the top: building its zod schema costs a few ms that
+ * `--version` and `--help` (which run no action, so no hook) should not pay.
+ */
+async function configuredLogLevel(configPath: string, env: NodeJS.ProcessEnv): Promise<LogLevel> {
+  const { loadConfig } = await import("../src/core/config.ts");
   try {
     return loadConfig(configPath, env).config.log.level;
   } catch {
