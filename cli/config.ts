@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { getConfigValue, listConfig, loadConfig, setConfigValue } from "../src/core/config.ts";
 import { createContext } from "./context.ts";
 
 function show(value: unknown): string {
@@ -14,8 +13,9 @@ export function configCommand(): Command {
     .command("get")
     .description("Print the effective value of a key")
     .argument("<key>", "dotted key, e.g. box.registryMirrors")
-    .action((key: string, _options, command: Command) => {
+    .action(async (key: string, _options, command: Command) => {
       const { out, paths, env } = createContext(command);
+      const { getConfigValue, loadConfig } = await import("../src/core/config.ts");
       const loaded = loadConfig(paths.config, env);
       const value = getConfigValue(loaded, key);
       if (out.json)
@@ -28,8 +28,9 @@ export function configCommand(): Command {
     .description("Set a key in the config file (lists are comma-separated or JSON)")
     .argument("<key>", "dotted key")
     .argument("<value>", "new value")
-    .action((key: string, value: string, _options, command: Command) => {
+    .action(async (key: string, value: string, _options, command: Command) => {
       const { out, paths, env } = createContext(command);
+      const { getConfigValue, loadConfig, setConfigValue } = await import("../src/core/config.ts");
       setConfigValue(paths.config, key, value);
       const stored = getConfigValue(loadConfig(paths.config, {}), key);
       if (out.json) out.printJson({ key, value: stored ?? null });
@@ -41,8 +42,9 @@ export function configCommand(): Command {
     .command("unset")
     .description("Remove a key from the config file (back to its default)")
     .argument("<key>", "dotted key")
-    .action((key: string, _options, command: Command) => {
+    .action(async (key: string, _options, command: Command) => {
       const { out, paths } = createContext(command);
+      const { setConfigValue } = await import("../src/core/config.ts");
       setConfigValue(paths.config, key, undefined);
       if (out.json) out.printJson({ key, value: null });
     });
@@ -51,8 +53,9 @@ export function configCommand(): Command {
     .command("list")
     .alias("ls")
     .description("List every key with its effective value and where it comes from")
-    .action((_options, command: Command) => {
+    .action(async (_options, command: Command) => {
       const { out, paths, env } = createContext(command);
+      const { listConfig, loadConfig } = await import("../src/core/config.ts");
       const entries = listConfig(loadConfig(paths.config, env));
       if (out.json) {
         out.printJson(entries.map((e) => ({ ...e, value: e.value ?? null })));

@@ -3,8 +3,7 @@
  * The a3s multiplexer: builds the commander tree and runs it. Command groups live one per file;
  * their actions import the core lazily so `--version` and `--help` stay fast.
  */
-import { Command, CommanderError, Option } from "commander";
-import { loadConfig } from "../src/core/config.ts";
+import { Command, CommanderError, Help, Option } from "commander";
 import { configureLog, type LogLevel } from "../src/core/log.ts";
 import { VERSION } from "../src/core/version.ts";
 import { boxCommand } from "./box/index.ts";
@@ -37,21 +36,26 @@ export function buildProgram(): Command {
     .addCommand(versionCommand())
     .addCommand(doctorCommand())
     .addCommand(completionCommand(() => program));
-  program.hook("preAction", (_root, action) => {
+  program.hook("preAction", async (_root, action) => {
     const { paths, options, out, env } = createContext(action);
     configureLog({
       dir: paths.logs,
       ...(options.verbose
         ? { mirror: (line: string) => out.stderr.write(line) }
-        : { level: configuredLogLevel(paths.config, env) }),
+        : { level: await configuredLogLevel(paths.config, env) }),
     });
   });
   applyEverywhere(program, [...program.options]);
   return program;
 }
 
-/** log.level from the config (or A3S_LOG_LEVEL); a broken config is reported by the command itself. */
-function configuredLogLevel(configPath: string, env: NodeJS.ProcessEnv): LogLevel {
+/**
+ * log.level from the config (or A3S_LOG_LEVEL); a broken config is reported by the command itself.
+ * The config module is imported here, not at the top: building its zod schema costs a few ms that
+ * `--version` and `--help` (which run no action, so no hook) should not pay.
+ */
+async function configuredLogLevel(configPath: string, env: NodeJS.ProcessEnv): Promise<LogLevel> {
+  const { loadConfig } = await import("../src/core/config.ts");
   try {
     return loadConfig(configPath, env).config.log.level;
   } catch {
@@ -63,24 +67,42 @@ function configuredLogLevel(configPath: string, env: NodeJS.ProcessEnv): LogLeve
  * Settings commander only copies to subcommands made with .command(); ours are added, so walk the
  * tree. Options are positional (a group's options come before its subcommand) so that `box run IMAGE
  * CMD -x` passes `-x` to CMD untouched, as Docker does; to keep `a3s box pull x --json` working, each
- * subcommand also accepts the global options itself (hidden from its help).
+ * subcommand also accepts the global options itself (hidden from its help). Those are added as the
+ * parse reaches a subcommand: cloning them onto all ~150 commands up front cost every start ~2 ms.
  */
 function applyEverywhere(command: Command, globals: readonly Option[]): void {
   command
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({ outputError: () => {} })
-    .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
-  if (command.commands.length > 0) command.enablePositionalOptions();
-  if (command.parent) {
-    for (const global of globals) {
-      const taken = command.options.some(
-        (o) => o.long === global.long || (global.short && o.short === global.short),
-      );
-      if (!taken) command.addOption(cloneHidden(global));
-    }
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false, subcommandTerm });
+  if (command.commands.length > 0) {
+    command.enablePositionalOptions();
+    command.hook("preSubcommand", (_command, sub) => acceptGlobals(sub, globals));
   }
   for (const sub of command.commands) applyEverywhere(sub, globals);
+}
+
+/**
+ * Commander lists a subcommand as `name [options] <args>` only if it has options when the help is
+ * drawn; every subcommand accepts the global ones, added only once the parse reaches it.
+ */
+function subcommandTerm(this: Help, command: Command): string {
+  const term = Help.prototype.subcommandTerm.call(this, command);
+  // The implicit `help` command is not in the tree, so it never takes the global options.
+  if (command.options.length > 0 || !command.parent?.commands.includes(command)) return term;
+  const alias = command.aliases()[0];
+  const name = alias === undefined ? command.name() : `${command.name()}|${alias}`;
+  return `${name} [options]${term.slice(name.length)}`;
+}
+
+function acceptGlobals(command: Command, globals: readonly Option[]): void {
+  for (const global of globals) {
+    const taken = command.options.some(
+      (o) => o.long === global.long || (global.short && o.short === global.short),
+    );
+    if (!taken) command.addOption(cloneHidden(global));
+  }
 }
 
 function cloneHidden(option: Option): Option {

@@ -66,6 +66,10 @@ async function compile(target: Target, outfile: string, commit: string): Promise
     compile: { target: target.bun, outfile, autoloadDotenv: false, autoloadBunfig: false },
     bytecode: true,
     format: "esm",
+    // One bundle evaluates every node: builtin it imports anywhere (zlib, crypto, net, tls…) at
+    // start, even for modules only reached through import(); chunks load theirs when imported,
+    // which takes about 5 ms off every start (`a3s --version`: 15 → 10 ms here).
+    splitting: true,
     minify: true,
     define: {
       A3S_VERSION: JSON.stringify(pkg.version),

@@ -3,7 +3,6 @@
  */
 import { resolve } from "node:path";
 import { Command } from "commander";
-import { importRootfs, loadImages, saveImages } from "../../src/box/oci/archive.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { collect } from "../options.ts";
 import { openBox } from "./open.ts";
@@ -21,13 +20,14 @@ export function saveCommand(): Command {
     .argument("<image...>", "images by reference or ID; a bare name saves every tag of the repository")
     .option("-o, --output <file>", "write to a file, instead of STDOUT")
     .action(async (images: string[], options: { output?: string }, command: Command) => {
-      const { out, box } = openBox(command);
+      const { out, box } = await openBox(command);
       if (options.output === undefined) {
         if (process.stdout.isTTY) {
           throw new A3sError("usage", "cowardly refusing to save to a terminal. Use the -o flag or redirect");
         }
         if (out.json) throw new A3sError("usage", "--json needs -o: the archive itself goes to STDOUT");
       }
+      const { saveImages } = await import("../../src/box/oci/archive.ts");
       const result = await saveImages(box, images, options.output ?? process.stdout, {
         signal: interruptible(),
       });
@@ -41,12 +41,13 @@ export function loadCommand(): Command {
     .option("-i, --input <file>", "read from a tar archive file, instead of STDIN")
     .option("-q, --quiet", "suppress the load output")
     .action(async (options: { input?: string; quiet?: boolean }, command: Command) => {
-      const { out, box } = openBox(command);
+      const { out, box } = await openBox(command);
       if (options.input === undefined && process.stdin.isTTY) {
         throw new A3sError("usage", "requested load from stdin, but stdin is empty", {
           hint: "a3s box load -i archive.tar, or a3s box load < archive.tar",
         });
       }
+      const { loadImages } = await import("../../src/box/oci/archive.ts");
       const loaded = await loadImages(box, options.input ?? process.stdin, { signal: interruptible() });
       if (out.json) {
         out.printJson({ loaded });
@@ -78,12 +79,13 @@ export function importCommand(): Command {
         options: { message?: string; change: string[] },
         command: Command,
       ) => {
-        const { out, box } = openBox(command);
+        const { out, box } = await openBox(command);
         if (file === "-" && process.stdin.isTTY) {
           throw new A3sError("usage", "requested import from stdin, but stdin is a terminal", {
             hint: "pipe the tarball in: cat rootfs.tar | a3s box import - name:tag",
           });
         }
+        const { importRootfs } = await import("../../src/box/oci/archive.ts");
         const result = await importRootfs(box, file === "-" ? process.stdin : file, reference, {
           changes: options.change,
           signal: interruptible(),

@@ -4,21 +4,14 @@
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
-import { boxEnv } from "../../src/box/bundle.ts";
-import { cpuPercent, describeProcesses, listProcesses, readStats } from "../../src/box/cgroups.ts";
 import type { BoxContext } from "../../src/box/context.ts";
-import { copyFromBox, copyToBox } from "../../src/box/copy.ts";
-import { boxDir, isRunning, reconcile, reconcileAll, runtimeFor } from "../../src/box/lifecycle.ts";
-import { assembleRootfs } from "../../src/box/oci/rootfs.ts";
-import { checkExecutable } from "../../src/box/runtime/executable.ts";
-import { parseEnvList } from "../../src/box/runtime/options.ts";
-import { parseUser } from "../../src/box/runtime/users.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { humanSize } from "../format.ts";
 import { collect } from "../options.ts";
 import { openBox } from "./open.ts";
 
 async function runningBox(box: BoxContext, name: string) {
+  const { isRunning, reconcile } = await import("../../src/box/lifecycle.ts");
   const record = await reconcile(box, box.boxes.resolve(name));
   if (!isRunning(record)) {
     throw new A3sError("conflict", `box ${record.name} is not running`, {
@@ -54,8 +47,16 @@ export function execCommand(): Command {
         },
         cmd: Command,
       ) => {
-        const { box } = openBox(cmd);
+        const { box } = await openBox(cmd);
         const record = await runningBox(box, name);
+        const [{ boxEnv }, { boxDir, runtimeFor }, { checkExecutable }, { parseEnvList }, { parseUser }] =
+          await Promise.all([
+            import("../../src/box/bundle.ts"),
+            import("../../src/box/lifecycle.ts"),
+            import("../../src/box/runtime/executable.ts"),
+            import("../../src/box/runtime/options.ts"),
+            import("../../src/box/runtime/users.ts"),
+          ]);
         const rootfs = join(boxDir(box.paths, record.id), "rootfs");
         const user = parseUser(flags.user ?? record.spec.user, rootfs);
         const image = box.images.get(record.imageId);
@@ -102,8 +103,9 @@ export function topCommand(): Command {
     .description("Show the processes of a box")
     .argument("<box>", "box name or ID")
     .action(async (name: string, _flags, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
       const record = await runningBox(box, name);
+      const { describeProcesses, listProcesses } = await import("../../src/box/cgroups.ts");
       const rows = describeProcesses(listProcesses(`/a3s/${record.id}`));
       if (out.json) {
         out.printJson(rows);
@@ -140,7 +142,11 @@ export function statsCommand(): Command {
     .option("--format <format>", "'table', 'json' or a Go template")
     .action(
       async (names: string[], flags: { stream: boolean; all?: boolean; format?: string }, cmd: Command) => {
-        const { out, box } = openBox(cmd);
+        const { out, box } = await openBox(cmd);
+        const [{ isRunning, reconcile, reconcileAll }, { cpuPercent, readStats }] = await Promise.all([
+          import("../../src/box/lifecycle.ts"),
+          import("../../src/box/cgroups.ts"),
+        ]);
         const records =
           names.length > 0
             ? await Promise.all(names.map((n) => reconcile(box, box.boxes.resolve(n))))
@@ -215,7 +221,7 @@ export function cpCommand(): Command {
     .argument("<source>", "BOX:PATH or a host path")
     .argument("<destination>", "BOX:PATH or a host path")
     .action(async (source: string, destination: string, _flags, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
       const from = splitBoxPath(source);
       const to = splitBoxPath(destination);
       if ((from === undefined) === (to === undefined)) {
@@ -224,6 +230,12 @@ export function cpCommand(): Command {
         });
       }
       const [name = ""] = from ?? to ?? [];
+      const [{ boxDir, isRunning, reconcile }, { assembleRootfs }, { copyFromBox, copyToBox }] =
+        await Promise.all([
+          import("../../src/box/lifecycle.ts"),
+          import("../../src/box/oci/rootfs.ts"),
+          import("../../src/box/copy.ts"),
+        ]);
       const record = await reconcile(box, box.boxes.resolve(name));
       const dir = boxDir(box.paths, record.id);
       const image = box.images.get(record.imageId);

@@ -4,12 +4,7 @@
 import { Command } from "commander";
 import type { BoxContext } from "../../src/box/context.ts";
 import type { ImageRecord } from "../../src/box/oci/images.ts";
-import { inspectImage, unpackedSize } from "../../src/box/oci/inspect.ts";
-import { login, logout, normaliseServer } from "../../src/box/oci/login.ts";
-import { parsePlatform } from "../../src/box/oci/manifest.ts";
-import { pullImage } from "../../src/box/oci/pull.ts";
 import { familiarRepository, parseReference } from "../../src/box/oci/reference.ts";
-import { findImage, pruneImages, removeImage } from "../../src/box/oci/remove.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
 import { humanSize, timeAgo } from "../format.ts";
@@ -35,7 +30,11 @@ export function pullCommand(): Command {
     )
     .option("--insecure", "allow plain HTTP to this registry")
     .action(async (image: string, options: { platform?: string; insecure?: boolean }, command: Command) => {
-      const { out, box } = openBox(command);
+      const { out, box } = await openBox(command);
+      const [{ pullImage }, { parsePlatform }] = await Promise.all([
+        import("../../src/box/oci/pull.ts"),
+        import("../../src/box/oci/manifest.ts"),
+      ]);
       const renderer = pullRenderer(out);
       try {
         const result = await pullImage(box, {
@@ -76,7 +75,8 @@ interface ImageRow extends Record<string, unknown> {
   Size: string;
 }
 
-function imageRows(box: BoxContext, images: ImageRecord[], noTrunc: boolean): ImageRow[] {
+async function imageRows(box: BoxContext, images: ImageRecord[], noTrunc: boolean): Promise<ImageRow[]> {
+  const { unpackedSize } = await import("../../src/box/oci/inspect.ts");
   const rows: ImageRow[] = [];
   for (const image of images) {
     const size = humanSize(unpackedSize(image, box.layers));
@@ -147,17 +147,17 @@ export function imagesCommand(name = "images"): Command {
     .option("-f, --filter <filter>", "filter output (reference=<pattern>, dangling=true|false)", collect, [])
     .option("--format <format>", "'table', 'json' or a Go template such as '{{.Repository}}:{{.Tag}}'")
     .action(
-      (
+      async (
         repository: string | undefined,
         options: { quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string },
         command: Command,
       ) => {
-        const { out, box } = openBox(command);
+        const { out, box } = await openBox(command);
         const filters = repository
           ? [...options.filter, `reference=${repository.includes(":") ? repository : `${repository}`}`]
           : options.filter;
         const images = applyFilters(box.images.list(), filters);
-        const rows = imageRows(box, images, !options.trunc);
+        const rows = await imageRows(box, images, !options.trunc);
         if (options.quiet || command.optsWithGlobals().quiet) {
           for (const id of new Set(rows.map((r) => r.ID))) out.line(id);
           return;
@@ -183,8 +183,9 @@ export function rmiCommand(name = "rmi"): Command {
     .description("Remove one or more images")
     .argument("<image...>", "images by reference or ID")
     .option("-f, --force", "remove even if tagged in several repositories")
-    .action((refs: string[], options: { force?: boolean }, command: Command) => {
-      const { out, box } = openBox(command);
+    .action(async (refs: string[], options: { force?: boolean }, command: Command) => {
+      const { out, box } = await openBox(command);
+      const { removeImage } = await import("../../src/box/oci/remove.ts");
       const events: Array<Record<string, string>> = [];
       let failure: unknown;
       for (const ref of refs) {
@@ -214,8 +215,9 @@ export function tagCommand(name = "tag"): Command {
     .description("Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
     .argument("<source>", "existing image (reference or ID)")
     .argument("<target>", "new name[:tag]")
-    .action((source: string, target: string, _options, command: Command) => {
-      const { out, box } = openBox(command);
+    .action(async (source: string, target: string, _options, command: Command) => {
+      const { out, box } = await openBox(command);
+      const { findImage } = await import("../../src/box/oci/remove.ts");
       const image = findImage(box, source);
       const ref = parseReference(target);
       box.images.tag(image.id, ref);
@@ -228,8 +230,12 @@ export function imageInspectCommand(): Command {
     .description("Display detailed information on one or more images (Docker's JSON)")
     .argument("<image...>", "images by reference or ID")
     .option("-f, --format <template>", "format each result with a Go template, e.g. '{{.Id}}'")
-    .action((refs: string[], options: { format?: string }, command: Command) => {
-      const { out, box } = openBox(command);
+    .action(async (refs: string[], options: { format?: string }, command: Command) => {
+      const { out, box } = await openBox(command);
+      const [{ inspectImage }, { findImage }] = await Promise.all([
+        import("../../src/box/oci/inspect.ts"),
+        import("../../src/box/oci/remove.ts"),
+      ]);
       const results = refs.map((ref) => inspectImage(findImage(box, ref), box.layers));
       if (options.format && !out.json) out.list(results, [], options.format);
       else out.printJson(results);
@@ -241,8 +247,9 @@ export function imagePruneCommand(): Command {
     .description("Remove unused images")
     .option("-a, --all", "remove all images not used by a box, not just dangling ones")
     .option("-f, --force", "do not prompt for confirmation")
-    .action((options: { all?: boolean }, command: Command) => {
-      const { out, box } = openBox(command);
+    .action(async (options: { all?: boolean }, command: Command) => {
+      const { out, box } = await openBox(command);
+      const { pruneImages } = await import("../../src/box/oci/remove.ts");
       const { deleted, reclaimed } = pruneImages(box, options.all === true, (id) =>
         box.boxes.usersOfImage(id),
       );
@@ -295,6 +302,7 @@ export function loginCommand(): Command {
         command: Command,
       ) => {
         const { out, paths } = createContext(command);
+        const { login, normaliseServer } = await import("../../src/box/oci/login.ts");
         const registry = normaliseServer(server);
         if (!options.username) {
           throw new A3sError("usage", "a username is required", { hint: "a3s box login -u <name> [server]" });
@@ -316,8 +324,9 @@ export function logoutCommand(): Command {
   return new Command("logout")
     .description("Log out from a registry (remove its credentials from ~/.a3s/auth.json)")
     .argument("[server]", "registry host (default Docker Hub)")
-    .action((server: string | undefined, _options, command: Command) => {
+    .action(async (server: string | undefined, _options, command: Command) => {
       const { out, paths } = createContext(command);
+      const { logout, normaliseServer } = await import("../../src/box/oci/login.ts");
       const registry = normaliseServer(server);
       const removed = logout(paths, registry);
       if (out.json) out.printJson({ registry, removed });

@@ -5,23 +5,7 @@
 import { Command } from "commander";
 import type { BoxRecord } from "../../src/box/boxes.ts";
 import type { BoxContext } from "../../src/box/context.ts";
-import { inspectBox } from "../../src/box/inspect.ts";
-import {
-  boxDir,
-  isRunning,
-  killBox,
-  logPath,
-  reconcile,
-  reconcileAll,
-  removeBox,
-  runtimeFor,
-  spawnSupervisor,
-  stopBox,
-  waitForExit,
-} from "../../src/box/lifecycle.ts";
-import { followLogs, formatLogEntry, type LogEntry, parseSince, readLogs } from "../../src/box/logs.ts";
-import { inspectImage } from "../../src/box/oci/inspect.ts";
-import { readVmStart } from "../../src/box/runtime/microvm.ts";
+import type { LogEntry } from "../../src/box/logs.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { humanDuration, humanSize, timeAgo } from "../format.ts";
 import { collect } from "../options.ts";
@@ -130,7 +114,8 @@ export function psCommand(name = "ps"): Command {
         },
         cmd: Command,
       ) => {
-        const { out, box } = openBox(cmd);
+        const { out, box } = await openBox(cmd);
+        const { isRunning, reconcileAll } = await import("../../src/box/lifecycle.ts");
         let boxes = await reconcileAll(box);
         const last = flags.latest ? 1 : flags.last !== undefined ? Number(flags.last) : undefined;
         if (last !== undefined) boxes = boxes.slice(0, last);
@@ -184,7 +169,9 @@ export function logsCommand(): Command {
         flags: { follow?: boolean; tail: string; since?: string; until?: string; timestamps?: boolean },
         cmd: Command,
       ) => {
-        const { out, box } = openBox(cmd);
+        const { out, box } = await openBox(cmd);
+        const [{ isRunning, logPath }, { followLogs, formatLogEntry, parseSince, readLogs }] =
+          await Promise.all([import("../../src/box/lifecycle.ts"), import("../../src/box/logs.ts")]);
         const record = box.boxes.resolve(name);
         const tail: number | "all" = flags.tail === "all" ? "all" : Number(flags.tail);
         if (tail !== "all" && (!Number.isInteger(tail) || tail < 0)) {
@@ -226,7 +213,8 @@ export function stopCommand(): Command {
     .option("-t, --time <seconds>", "seconds to wait before killing")
     .option("-s, --signal <signal>", "signal to send instead of the box's stop signal")
     .action(async (names: string[], flags: { time?: string; signal?: string }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const { stopBox } = await import("../../src/box/lifecycle.ts");
       await forEachBox(out, names, async (name) => {
         const record = box.boxes.resolve(name);
         const spec = flags.signal ? { ...record.spec, stopSignal: flags.signal } : record.spec;
@@ -242,7 +230,8 @@ export function killCommand(): Command {
     .argument("<box...>", "boxes by name or ID")
     .option("-s, --signal <signal>", "signal to send", "KILL")
     .action(async (names: string[], flags: { signal: string }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const { killBox } = await import("../../src/box/lifecycle.ts");
       await forEachBox(out, names, async (name) => {
         await killBox(box, box.boxes.resolve(name), flags.signal);
         return name;
@@ -256,7 +245,8 @@ export function restartCommand(): Command {
     .argument("<box...>", "boxes by name or ID")
     .option("-t, --time <seconds>", "seconds to wait for stop before killing")
     .action(async (names: string[], flags: { time?: string }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const { spawnSupervisor, stopBox } = await import("../../src/box/lifecycle.ts");
       await forEachBox(out, names, async (name) => {
         const record = box.boxes.resolve(name);
         await stopBox(box, record, flags.time === undefined ? undefined : Number(flags.time));
@@ -283,7 +273,8 @@ export function rmCommand(name = "rm"): Command {
     .option("-f, --force", "kill and remove running boxes")
     .option("-v, --volumes", "accepted for Docker compatibility (a3s creates no anonymous volumes)")
     .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const { removeBox } = await import("../../src/box/lifecycle.ts");
       await forEachBox(out, names, async (name) => {
         await removeBox(box, box.boxes.resolve(name), flags.force === true);
         return name;
@@ -296,7 +287,8 @@ export function waitCommand(): Command {
     .description("Block until boxes stop, then print their exit codes")
     .argument("<box...>", "boxes by name or ID")
     .action(async (names: string[], _flags, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const { waitForExit } = await import("../../src/box/lifecycle.ts");
       const results: Array<{ name: string; exitCode: number }> = [];
       await forEachBox(
         out,
@@ -320,7 +312,14 @@ export function inspectCommand(): Command {
     .argument("<name...>", "boxes (or images) by name or ID")
     .option("-f, --format <template>", "format each result with a Go template, e.g. '{{.State.Status}}'")
     .action(async (names: string[], flags: { format?: string }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const [{ boxDir, logPath, reconcile, runtimeFor }, { inspectBox }, { inspectImage }, { readVmStart }] =
+        await Promise.all([
+          import("../../src/box/lifecycle.ts"),
+          import("../../src/box/inspect.ts"),
+          import("../../src/box/oci/inspect.ts"),
+          import("../../src/box/runtime/microvm.ts"),
+        ]);
       const results: Record<string, unknown>[] = [];
       for (const name of names) {
         let record: BoxRecord | undefined;
@@ -356,7 +355,8 @@ export function pruneCommand(): Command {
     .option("-f, --force", "do not prompt for confirmation")
     .option("--filter <filter>", "label=<key>[=<value>]", collect, [])
     .action(async (flags: { filter: string[] }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const { isRunning, reconcileAll, removeBox } = await import("../../src/box/lifecycle.ts");
       const deleted: string[] = [];
       for (const record of await reconcileAll(box)) {
         if (isRunning(record) || !matches(record, flags.filter, box.images)) continue;

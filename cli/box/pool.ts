@@ -1,12 +1,6 @@
 /** `a3s box pool warm|ls|rm`: saved microVM guests that microVM runs restore instead of booting. */
 import { Command } from "commander";
-import {
-  poolEntries,
-  removeFromPool,
-  type WarmEntry,
-  type WarmMeta,
-  warmPool,
-} from "../../src/box/microvm/pool.ts";
+import type { WarmEntry, WarmMeta } from "../../src/box/microvm/pool.ts";
 import { humanSize, timeAgo } from "../format.ts";
 import { openBox } from "./open.ts";
 
@@ -40,7 +34,8 @@ export function poolCommand(): Command {
     .option("-m, --memory <bytes>", "the VM's memory, as for run (default 256m)")
     .option("--cpus <n>", "the VM's CPUs, as for run (default 1)")
     .action(async (image: string, flags: { memory?: string; cpus?: string }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
+      const { warmPool } = await import("../../src/box/microvm/pool.ts");
       const meta = await warmPool(box, image, flags);
       if (out.json) {
         out.printJson(describe(meta));
@@ -58,8 +53,9 @@ export function poolCommand(): Command {
     .description("List warm snapshots")
     .option("-q, --quiet", "only show keys")
     .option("--format <format>", "'table', 'json' or a Go template")
-    .action((flags: { quiet?: boolean; format?: string }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+    .action(async (flags: { quiet?: boolean; format?: string }, cmd: Command) => {
+      const { out, box } = await openBox(cmd);
+      const { poolEntries } = await import("../../src/box/microvm/pool.ts");
       const entries = poolEntries(box);
       if (flags.quiet) {
         for (const entry of entries) out.line(entry.key);
@@ -99,8 +95,9 @@ export function poolCommand(): Command {
     .command("rm")
     .description("Remove the warm snapshots of images (every -m and --cpus), or by key")
     .argument("<image...>", "image references or IDs, or snapshot keys")
-    .action((images: string[], _flags, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+    .action(async (images: string[], _flags, cmd: Command) => {
+      const { out, box } = await openBox(cmd);
+      const { removeFromPool } = await import("../../src/box/microvm/pool.ts");
       const removed = images.flatMap((image) => removeFromPool(box, image));
       if (out.json) out.printJson(removed.map((meta) => ({ Key: meta.key, ImageRef: meta.imageRef })));
       else for (const meta of removed) out.line(meta.key);

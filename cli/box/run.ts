@@ -3,21 +3,10 @@
  * exit codes (125 for a3s's own failures, 126/127 for commands that cannot run, else the command's own).
  */
 import { Command } from "commander";
-import { attachSocketPath, connectAttach, type ExitMessage, Frame } from "../../src/box/attach.ts";
+import type { ExitMessage } from "../../src/box/attach.ts";
 import type { BoxRecord } from "../../src/box/boxes.ts";
 import type { BoxContext } from "../../src/box/context.ts";
-import { createFromOptions, type RunOptions } from "../../src/box/create.ts";
-import {
-  boxDir,
-  isRunning,
-  reconcile,
-  spawnSupervisor,
-  supervisorLogTail,
-  waitForExit,
-} from "../../src/box/lifecycle.ts";
-import { runForwardHelper } from "../../src/box/ports.ts";
-import { isSameProcessAlive } from "../../src/box/process.ts";
-import { superviseBox } from "../../src/box/supervisor.ts";
+import type { RunOptions } from "../../src/box/create.ts";
 import { A3sError } from "../../src/core/errors.ts";
 import { collect } from "../options.ts";
 import type { Output } from "../output.ts";
@@ -102,6 +91,7 @@ async function asDockerError<T>(work: () => Promise<T>): Promise<T> {
 }
 
 async function create(box: BoxContext, out: Output, image: string, command: string[], flags: ParsedRunFlags) {
+  const { createFromOptions } = await import("../../src/box/create.ts");
   const renderer = pullRenderer(out);
   try {
     return await createFromOptions(box, toRunOptions(image, command, flags), renderer.onEvent, (message) =>
@@ -116,7 +106,7 @@ export function runCommand(): Command {
   return withCreateOptions(new Command("run").description("Create and start a box from an image"))
     .option("-d, --detach", "run in the background and print the box ID")
     .action(async (image: string, command: string[], flags: ParsedRunFlags, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
       const record = await asDockerError(() => create(box, out, image, command, flags));
       if (flags.detach) {
         await asDockerError(() => startDetached(box, record));
@@ -124,6 +114,7 @@ export function runCommand(): Command {
         else out.line(record.id);
         return;
       }
+      const { spawnSupervisor } = await import("../../src/box/lifecycle.ts");
       spawnSupervisor(box, record, true);
       const exit = await attach(box, record, flags.interactive === true, flags.tty === true);
       finish(out, exit);
@@ -133,7 +124,7 @@ export function runCommand(): Command {
 export function createCommand(): Command {
   return withCreateOptions(new Command("create").description("Create a box without starting it")).action(
     async (image: string, command: string[], flags: ParsedRunFlags, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
       const record = await asDockerError(() => create(box, out, image, command, flags));
       if (out.json) out.printJson({ id: record.id, name: record.name });
       else out.line(record.id);
@@ -148,9 +139,10 @@ export function startCommand(): Command {
     .option("-a, --attach", "attach stdout/stderr and forward signals")
     .option("-i, --interactive", "attach stdin")
     .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean }, cmd: Command) => {
-      const { out, box } = openBox(cmd);
+      const { out, box } = await openBox(cmd);
       if (flags.attach && names.length > 1)
         throw new A3sError("usage", "you cannot start and attach multiple boxes at once");
+      const { isRunning, reconcile, spawnSupervisor } = await import("../../src/box/lifecycle.ts");
       for (const name of names) {
         const record = await reconcile(box, box.boxes.resolve(name));
         if (isRunning(record)) {
@@ -175,7 +167,8 @@ export function superviseCommand(): Command {
     .argument("<id>", "box ID")
     .option("--wait-attach", "hold the box until a client attaches")
     .action(async (id: string, flags: { waitAttach?: boolean }, cmd: Command) => {
-      const { box } = openBox(cmd);
+      const { box } = await openBox(cmd);
+      const { superviseBox } = await import("../../src/box/supervisor.ts");
       await superviseBox(box, id, { waitAttach: flags.waitAttach === true });
     });
 }
@@ -185,12 +178,17 @@ export function forwardHelperCommand(): Command {
     .description("Forward published ports inside a box's network namespace (started by the supervisor)")
     .argument("<socket>", "Unix socket to accept forwarded connections on")
     .action(async (socket: string) => {
+      const { runForwardHelper } = await import("../../src/box/ports.ts");
       await runForwardHelper(socket);
     });
 }
 
 /** Starts the supervisor and returns once the box runs, or fails with the reason it did not start. */
 async function startDetached(box: BoxContext, record: BoxRecord): Promise<void> {
+  const [{ spawnSupervisor, supervisorLogTail }, { isSameProcessAlive }] = await Promise.all([
+    import("../../src/box/lifecycle.ts"),
+    import("../../src/box/process.ts"),
+  ]);
   const pid = spawnSupervisor(box, record, false);
   for (const delay = 2; ; ) {
     const current = box.boxes.get(record.id);
@@ -219,6 +217,15 @@ async function attach(
   interactive: boolean,
   tty: boolean,
 ): Promise<ExitMessage> {
+  const [
+    { attachSocketPath, connectAttach, Frame },
+    { boxDir, isRunning, supervisorLogTail, waitForExit },
+    { isSameProcessAlive },
+  ] = await Promise.all([
+    import("../../src/box/attach.ts"),
+    import("../../src/box/lifecycle.ts"),
+    import("../../src/box/process.ts"),
+  ]);
   const socket = attachSocketPath(boxDir(box.paths, record.id), record.id);
   const supervisor = () => {
     const current = box.boxes.get(record.id);

@@ -1,18 +1,12 @@
 /** `a3s box snapshot create|restore|ls|rm|inspect|prune`. */
 import { Command } from "commander";
-import {
-  createSnapshot,
-  pruneSnapshots,
-  removeSnapshot,
-  restoreSnapshot,
-  type SnapshotRecord,
-  SnapshotStore,
-} from "../../src/box/snapshots.ts";
+import type { SnapshotRecord } from "../../src/box/snapshots.ts";
 import { humanSize, timeAgo } from "../format.ts";
 import { openBox } from "./open.ts";
 
-function openSnapshots(command: Command) {
-  const ctx = openBox(command);
+async function openSnapshots(command: Command) {
+  const ctx = await openBox(command);
+  const { SnapshotStore } = await import("../../src/box/snapshots.ts");
   return { ...ctx, snapshots: new SnapshotStore(ctx.box.db) };
 }
 
@@ -46,7 +40,8 @@ export function snapshotCommand(): Command {
     .option("--name <name>", "snapshot name (default: <box>-<id>)")
     .option("--description <text>", "a description")
     .action(async (name: string, flags: { name?: string; description?: string }, cmd: Command) => {
-      const { out, box, snapshots } = openSnapshots(cmd);
+      const { out, box, snapshots } = await openSnapshots(cmd);
+      const { createSnapshot } = await import("../../src/box/snapshots.ts");
       const created = await createSnapshot(box, snapshots, name, flags);
       if (out.json) out.printJson(describe(created));
       else out.line(created.id);
@@ -57,8 +52,9 @@ export function snapshotCommand(): Command {
     .description("Create a new box from a snapshot (start it with `a3s box start`)")
     .argument("<snapshot>", "snapshot name or ID")
     .option("--name <name>", "name of the new box")
-    .action((text: string, flags: { name?: string }, cmd: Command) => {
-      const { out, box, snapshots } = openSnapshots(cmd);
+    .action(async (text: string, flags: { name?: string }, cmd: Command) => {
+      const { out, box, snapshots } = await openSnapshots(cmd);
+      const { restoreSnapshot } = await import("../../src/box/snapshots.ts");
       const record = restoreSnapshot(box, snapshots, text, flags);
       if (out.json) out.printJson({ id: record.id, name: record.name });
       else out.line(record.id);
@@ -70,8 +66,8 @@ export function snapshotCommand(): Command {
     .description("List snapshots")
     .option("-q, --quiet", "only show IDs")
     .option("--format <format>", "'table', 'json' or a Go template")
-    .action((flags: { quiet?: boolean; format?: string }, cmd: Command) => {
-      const { out, snapshots } = openSnapshots(cmd);
+    .action(async (flags: { quiet?: boolean; format?: string }, cmd: Command) => {
+      const { out, snapshots } = await openSnapshots(cmd);
       const list = snapshots.list();
       if (flags.quiet) {
         for (const s of list) out.line(s.id.slice(0, 12));
@@ -105,8 +101,8 @@ export function snapshotCommand(): Command {
     .command("inspect")
     .description("Show a snapshot as JSON")
     .argument("<snapshot...>", "snapshot names or IDs")
-    .action((names: string[], _flags, cmd: Command) => {
-      const { out, snapshots } = openSnapshots(cmd);
+    .action(async (names: string[], _flags, cmd: Command) => {
+      const { out, snapshots } = await openSnapshots(cmd);
       out.printJson(names.map((n) => describe(snapshots.resolve(n))));
     });
 
@@ -114,8 +110,9 @@ export function snapshotCommand(): Command {
     .command("rm")
     .description("Remove snapshots")
     .argument("<snapshot...>", "snapshot names or IDs")
-    .action((names: string[], _flags, cmd: Command) => {
-      const { out, box, snapshots } = openSnapshots(cmd);
+    .action(async (names: string[], _flags, cmd: Command) => {
+      const { out, box, snapshots } = await openSnapshots(cmd);
+      const { removeSnapshot } = await import("../../src/box/snapshots.ts");
       const removed = names.map((n) => removeSnapshot(box, snapshots, n));
       if (out.json) out.printJson(removed.map((s) => ({ id: s.id, name: s.name })));
       else for (const s of removed) out.line(s.name);
@@ -125,8 +122,9 @@ export function snapshotCommand(): Command {
     .command("prune")
     .description("Remove all but the newest N snapshots")
     .requiredOption("--keep <n>", "how many of the newest snapshots to keep")
-    .action((flags: { keep: string }, cmd: Command) => {
-      const { out, box, snapshots } = openSnapshots(cmd);
+    .action(async (flags: { keep: string }, cmd: Command) => {
+      const { out, box, snapshots } = await openSnapshots(cmd);
+      const { pruneSnapshots } = await import("../../src/box/snapshots.ts");
       const removed = pruneSnapshots(box, snapshots, Number(flags.keep));
       if (out.json) out.printJson(removed.map((s) => ({ id: s.id, name: s.name })));
       else for (const s of removed) out.line(`Deleted: ${s.name}`);

@@ -1,15 +1,17 @@
 /** `a3s code models`: the providers a3s code knows, whether each is usable here, and their models. */
 import { Command } from "commander";
-import { PRESETS, providerNames, resolveProvider } from "../../src/code/providers/index.ts";
-import { loadConfig } from "../../src/core/config.ts";
 import { isA3sError } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
 
 export function modelsCommand(): Command {
   return new Command("models")
     .description("List the providers and models a3s code can use")
-    .action((_flags: unknown, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       const ctx = createContext(cmd);
+      const [{ PRESETS, providerNames, resolveProvider }, { loadConfig }] = await Promise.all([
+        import("../../src/code/providers/index.ts"),
+        import("../../src/core/config.ts"),
+      ]);
       const { config } = loadConfig(ctx.paths.config, ctx.env);
       const rows = [...providerNames(config)].map((name) => {
         try {

@@ -1,6 +1,5 @@
 /** The scheduler process: `cron daemon` (foreground), --detach, status, stop. */
 import { Command, Option } from "commander";
-import { daemonStatus, runDaemon, startDetached, stopDaemon } from "../../src/cron/daemon.ts";
 import type { CatchUp } from "../../src/cron/store.ts";
 import { openCron } from "./open.ts";
 
@@ -18,7 +17,8 @@ export function daemonCommand(): Command {
       new Option("--log-file <path>", "where a detached daemon's stderr goes (set by --detach)").hideHelp(),
     )
     .action(async (flags: { detach?: boolean; catchUp?: CatchUp; logFile?: string }, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+      const { out, cron } = await openCron(cmd);
+      const { runDaemon, startDetached } = await import("../../src/cron/daemon.ts");
       if (flags.detach) {
         const status = await startDetached(cron, flags.catchUp);
         if (out.json) out.printJson(status);
@@ -46,8 +46,9 @@ export function daemonCommand(): Command {
     .addCommand(
       new Command("status")
         .description("Show whether the daemon runs, its pid and the next due job")
-        .action((_flags: unknown, cmd: Command) => {
-          const { out, cron } = openCron(cmd);
+        .action(async (_flags: unknown, cmd: Command) => {
+          const { out, cron } = await openCron(cmd);
+          const { daemonStatus } = await import("../../src/cron/daemon.ts");
           const status = daemonStatus(cron.db);
           const jobs = cron.jobs.list();
           const enabled = jobs.filter((job) => job.enabled && job.nextRunAt !== null);
@@ -75,7 +76,8 @@ export function daemonCommand(): Command {
       new Command("stop")
         .description("Stop the daemon (running jobs are killed and recorded as failed)")
         .action(async (_flags: unknown, cmd: Command) => {
-          const { out, cron } = openCron(cmd);
+          const { out, cron } = await openCron(cmd);
+          const { stopDaemon } = await import("../../src/cron/daemon.ts");
           const status = await stopDaemon(cron);
           if (out.json) out.printJson({ stopped: true, pid: status.pid });
           else out.info(`cron daemon (pid ${status.pid}) stopped`);

@@ -1,15 +1,11 @@
 /** Job commands: add, ls, show, edit, pause, resume, rm. */
 import { Command, Option } from "commander";
 import { formatDuration } from "../../src/cron/duration.ts";
-import { addJob, editJob, listJobs, removeJob, setEnabled, upcoming } from "../../src/cron/jobs.ts";
-import { describeExpression } from "../../src/cron/parse/describe.ts";
-import { formatInZone } from "../../src/cron/schedule.ts";
 import type { Job } from "../../src/cron/store.ts";
 import { collect } from "../options.ts";
 import type { Output } from "../output.ts";
 import { openCron } from "./open.ts";
 import { type JobFlags, jobOptions, parseEnv, shellCommand } from "./options.ts";
-import { commandText, jobColumns, jobStatus, keyValues, when } from "./render.ts";
 
 /** Flags shared by add and edit. */
 function withJobOptions(command: Command): Command {
@@ -43,12 +39,17 @@ interface AddFlags extends JobFlags {
   paused?: boolean;
 }
 
-function printJob(out: Output, job: Job): void {
+async function printJob(out: Output, job: Job): Promise<void> {
   if (out.json) {
     out.printJson(job);
     return;
   }
   out.line(job.id);
+  // render.ts formats times with src/cron/schedule.ts, which loads cron-parser and luxon.
+  const [{ describeExpression }, { when }] = await Promise.all([
+    import("../../src/cron/parse/describe.ts"),
+    import("./render.ts"),
+  ]);
   const next = job.nextRunAt === null ? "paused" : `next run ${when(job.nextRunAt, job.timezone)}`;
   out.info(
     `${job.name}: ${job.expression} (${describeExpression(job.expression)}, ${job.timezone}); ${next}`,
@@ -64,9 +65,10 @@ export function addCommand(): Command {
   )
     .option("--paused", "add the job paused")
     .addHelpText("after", '\nExample:\n  a3s cron add "every weekday at 9am" --name backup -- ./backup.sh')
-    .action((schedule: string, words: string[], flags: AddFlags, cmd: Command) => {
-      const { out, cron, env } = openCron(cmd);
-      const options = jobOptions(flags);
+    .action(async (schedule: string, words: string[], flags: AddFlags, cmd: Command) => {
+      const { out, cron, env } = await openCron(cmd);
+      const options = await jobOptions(flags);
+      const { addJob } = await import("../../src/cron/jobs.ts");
       const job = addJob(cron, {
         ...options,
         schedule,
@@ -74,7 +76,7 @@ export function addCommand(): Command {
         env: parseEnv(flags.env, env),
         ...(flags.paused ? { paused: true } : {}),
       });
-      printJob(out, job);
+      await printJob(out, job);
     });
 }
 
@@ -85,8 +87,12 @@ export function lsCommand(): Command {
     .option("-q, --quiet", "only show IDs")
     .option("--format <format>", "'table', 'json' or a Go template such as '{{.name}} {{.nextRunAt}}'")
     .option("--no-trunc", "do not truncate output")
-    .action((flags: { quiet?: boolean; format?: string; trunc: boolean }, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+    .action(async (flags: { quiet?: boolean; format?: string; trunc: boolean }, cmd: Command) => {
+      const { out, cron } = await openCron(cmd);
+      const [{ listJobs }, { jobColumns }] = await Promise.all([
+        import("../../src/cron/jobs.ts"),
+        import("./render.ts"),
+      ]);
       const jobs = listJobs(cron);
       if (flags.quiet) {
         for (const job of jobs) out.line(job.id);
@@ -101,8 +107,19 @@ export function showCommand(): Command {
     .alias("inspect")
     .description("Show a job")
     .argument("<job>", "job name, ID or ID prefix")
-    .action((ref: string, _flags: unknown, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+    .action(async (ref: string, _flags: unknown, cmd: Command) => {
+      const { out, cron } = await openCron(cmd);
+      const [
+        { listJobs, upcoming },
+        { describeExpression },
+        { formatInZone },
+        { commandText, jobStatus, keyValues },
+      ] = await Promise.all([
+        import("../../src/cron/jobs.ts"),
+        import("../../src/cron/parse/describe.ts"),
+        import("../../src/cron/schedule.ts"),
+        import("./render.ts"),
+      ]);
       const job = cron.jobs.resolve(ref);
       const [shown] = listJobs(cron).filter((j) => j.id === job.id);
       const current = shown ?? job;
@@ -161,11 +178,15 @@ export function editCommand(): Command {
     .option("--schedule <schedule>", "a new schedule")
     .option("--unset-env <KEY>", "remove an environment variable (repeatable)", collect, [])
     .option("--no-box", "run the command on the host again")
-    .action((ref: string, words: string[], flags: EditFlags, cmd: Command) => {
-      const { out, cron, env } = openCron(cmd);
+    .action(async (ref: string, words: string[], flags: EditFlags, cmd: Command) => {
+      const { out, cron, env } = await openCron(cmd);
       const noBox = flags.box === false;
       const { box: _box, ...rest } = flags;
-      const options = jobOptions({ ...rest, ...(typeof flags.box === "string" ? { box: flags.box } : {}) });
+      const options = await jobOptions({
+        ...rest,
+        ...(typeof flags.box === "string" ? { box: flags.box } : {}),
+      });
+      const { editJob } = await import("../../src/cron/jobs.ts");
       const job = editJob(cron, ref, {
         ...options,
         ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
@@ -175,7 +196,7 @@ export function editCommand(): Command {
         ...(flags.unsetEnv.length > 0 ? { unsetEnv: flags.unsetEnv } : {}),
         ...(noBox ? { noBox } : {}),
       });
-      printJob(out, job);
+      await printJob(out, job);
     });
 }
 
@@ -202,8 +223,9 @@ export function pauseCommand(): Command {
   return new Command("pause")
     .description("Pause jobs (they keep their history and run again on resume)")
     .argument("<job...>", "job names, IDs or ID prefixes")
-    .action((refs: string[], _flags: unknown, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+    .action(async (refs: string[], _flags: unknown, cmd: Command) => {
+      const { out, cron } = await openCron(cmd);
+      const { setEnabled } = await import("../../src/cron/jobs.ts");
       forEachJob(out, refs, (ref) => setEnabled(cron, ref, false));
     });
 }
@@ -212,8 +234,9 @@ export function resumeCommand(): Command {
   return new Command("resume")
     .description("Resume paused jobs (due times while paused are not caught up)")
     .argument("<job...>", "job names, IDs or ID prefixes")
-    .action((refs: string[], _flags: unknown, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+    .action(async (refs: string[], _flags: unknown, cmd: Command) => {
+      const { out, cron } = await openCron(cmd);
+      const { setEnabled } = await import("../../src/cron/jobs.ts");
       forEachJob(out, refs, (ref) => setEnabled(cron, ref, true));
     });
 }
@@ -223,8 +246,9 @@ export function rmCommand(): Command {
     .alias("remove")
     .description("Remove jobs and their history")
     .argument("<job...>", "job names, IDs or ID prefixes")
-    .action((refs: string[], _flags: unknown, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+    .action(async (refs: string[], _flags: unknown, cmd: Command) => {
+      const { out, cron } = await openCron(cmd);
+      const { removeJob } = await import("../../src/cron/jobs.ts");
       forEachJob(out, refs, (ref) => removeJob(cron, ref));
     });
 }

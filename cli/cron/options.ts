@@ -2,7 +2,7 @@
 import { A3sError } from "../../src/core/errors.ts";
 import { parseDuration } from "../../src/cron/duration.ts";
 import type { JobOptions } from "../../src/cron/jobs.ts";
-import { CATCH_UPS, type CatchUp, OVERLAPS, type Overlap } from "../../src/cron/store.ts";
+import type { CatchUp, Overlap } from "../../src/cron/store.ts";
 
 export interface JobFlags {
   name?: string;
@@ -23,7 +23,9 @@ export function oneOf<T extends string>(value: string, allowed: readonly T[], fl
   return value as T;
 }
 
-export function jobOptions(flags: JobFlags): JobOptions {
+export async function jobOptions(flags: JobFlags): Promise<JobOptions> {
+  // The store module brings node:crypto, which only commands that add or edit a job should load.
+  const { CATCH_UPS, OVERLAPS } = await import("../../src/cron/store.ts");
   const options: JobOptions = {};
   if (flags.name !== undefined) options.name = flags.name;
   if (flags.tz !== undefined) options.tz = flags.tz;

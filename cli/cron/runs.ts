@@ -2,13 +2,10 @@
 import { Command, Option } from "commander";
 import { A3sError } from "../../src/core/errors.ts";
 import { formatDuration } from "../../src/cron/duration.ts";
-import { runNow } from "../../src/cron/jobs.ts";
-import { OUTPUT_CAP_BYTES } from "../../src/cron/runner.ts";
-import { RUN_STATUSES, type RunStatus, type RunWithOutput } from "../../src/cron/runs.ts";
+import { OUTPUT_CAP_BYTES, RUN_STATUSES, type RunStatus, type RunWithOutput } from "../../src/cron/runs.ts";
 import type { Output } from "../output.ts";
 import { openCron } from "./open.ts";
 import { oneOf } from "./options.ts";
-import { runColumns } from "./render.ts";
 
 /** The captured output, stdout to stdout and stderr to stderr, with a note where the cap cut it. */
 function replay(out: Output, run: RunWithOutput): void {
@@ -29,7 +26,8 @@ export function runCommand(): Command {
     .description("Run a job now, in the foreground, recorded in history (exits with the job's status)")
     .argument("<job>", "job name, ID or ID prefix")
     .action(async (ref: string, _flags: unknown, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+      const { out, cron } = await openCron(cmd);
+      const { runNow } = await import("../../src/cron/jobs.ts");
       const run = await runNow(cron, ref);
       if (out.json) out.printJson(run);
       else {
@@ -52,8 +50,12 @@ export function historyCommand(): Command {
     .addOption(new Option("--status <status>", "only runs with this status").choices([...RUN_STATUSES]))
     .option("--format <format>", "'table', 'json' or a Go template such as '{{.id}} {{.status}}'")
     .action(
-      (ref: string | undefined, flags: { limit: string; status?: string; format?: string }, cmd: Command) => {
-        const { out, cron } = openCron(cmd);
+      async (
+        ref: string | undefined,
+        flags: { limit: string; status?: string; format?: string },
+        cmd: Command,
+      ) => {
+        const { out, cron } = await openCron(cmd);
         const limit = Number(flags.limit);
         if (!Number.isInteger(limit) || limit < 1)
           throw new A3sError("usage", `invalid --limit '${flags.limit}'`);
@@ -64,6 +66,7 @@ export function historyCommand(): Command {
             : { status: oneOf<RunStatus>(flags.status, RUN_STATUSES, "--status") }),
           limit,
         });
+        const { runColumns } = await import("./render.ts");
         out.list(runs, runColumns(), flags.format);
       },
     );
@@ -75,8 +78,8 @@ export function logsCommand(): Command {
       `Print the output of a run (the last ${OUTPUT_CAP_BYTES / 1024} KiB of each stream are kept)`,
     )
     .argument("<run>", "run ID, from 'a3s cron history'")
-    .action((id: string, _flags: unknown, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const { out, cron } = await openCron(cmd);
       if (!/^\d+$/.test(id))
         throw new A3sError("usage", `invalid run ID '${id}'`, { hint: "see 'a3s cron history'" });
       const run = cron.runs.withOutput(Number(id));

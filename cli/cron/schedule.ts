@@ -1,11 +1,6 @@
 /** Schedule commands: parse (try a schedule) and next (a job's coming runs). */
 import { Command } from "commander";
-import { loadConfig } from "../../src/core/config.ts";
 import { A3sError } from "../../src/core/errors.ts";
-import { upcoming } from "../../src/cron/jobs.ts";
-import { describeExpression } from "../../src/cron/parse/describe.ts";
-import { parseSchedule } from "../../src/cron/parse/natural.ts";
-import { formatInZone, nextRuns, resolveTimeZone, weekdayInZone } from "../../src/cron/schedule.ts";
 import { createContext } from "../context.ts";
 import type { Output } from "../output.ts";
 import { openCron } from "./open.ts";
@@ -17,7 +12,8 @@ function count(text: string): number {
   return n;
 }
 
-function printTimes(out: Output, times: number[], zone: string): void {
+async function printTimes(out: Output, times: number[], zone: string): Promise<void> {
+  const { formatInZone, weekdayInZone } = await import("../../src/cron/schedule.ts");
   for (const time of times) out.line(`  ${formatInZone(time, zone)}  ${weekdayInZone(time, zone)}`);
 }
 
@@ -27,8 +23,15 @@ export function parseCommand(): Command {
     .argument("<text>", 'e.g. "every weekday at 9am", "每天下午2点半", "*/15 * * * *"')
     .option("--tz <zone>", "time zone for the next runs (default: cron.timezone or local)")
     .option("-n, --count <n>", "how many next runs to show", "5")
-    .action((text: string, flags: { tz?: string; count: string }, cmd: Command) => {
+    .action(async (text: string, flags: { tz?: string; count: string }, cmd: Command) => {
       const { out, paths, env } = createContext(cmd);
+      const [{ loadConfig }, { describeExpression }, { parseSchedule }, { nextRuns, resolveTimeZone }] =
+        await Promise.all([
+          import("../../src/core/config.ts"),
+          import("../../src/cron/parse/describe.ts"),
+          import("../../src/cron/parse/natural.ts"),
+          import("../../src/cron/schedule.ts"),
+        ]);
       const parsed = parseSchedule(text);
       const zone = resolveTimeZone(flags.tz, loadConfig(paths.config, env).config.cron.timezone);
       const next = nextRuns(parsed.expression, zone, Date.now(), count(flags.count));
@@ -48,7 +51,7 @@ export function parseCommand(): Command {
       out.line(`description: ${description}`);
       out.line(`time zone:   ${zone}`);
       out.line("next runs:");
-      printTimes(out, next, zone);
+      await printTimes(out, next, zone);
     });
 }
 
@@ -57,8 +60,9 @@ export function nextCommand(): Command {
     .description("Show a job's next run times")
     .argument("<job>", "job name, ID or ID prefix")
     .option("-n, --count <n>", "how many", "5")
-    .action((ref: string, flags: { count: string }, cmd: Command) => {
-      const { out, cron } = openCron(cmd);
+    .action(async (ref: string, flags: { count: string }, cmd: Command) => {
+      const { out, cron } = await openCron(cmd);
+      const { upcoming } = await import("../../src/cron/jobs.ts");
       const job = cron.jobs.resolve(ref);
       const next = upcoming(job, count(flags.count));
       if (out.json) {
@@ -74,6 +78,6 @@ export function nextCommand(): Command {
       }
       if (!job.enabled)
         out.info(`${job.name} is paused; these are the times it would run after 'a3s cron resume'`);
-      printTimes(out, next, job.timezone);
+      await printTimes(out, next, job.timezone);
     });
 }

@@ -3,8 +3,6 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command } from "commander";
 import { fromSystemError } from "../../src/core/errors.ts";
-import { createModel } from "../../src/power/create.ts";
-import { parseModelfile } from "../../src/power/modelfile.ts";
 import { openPower } from "./open.ts";
 
 export function createCommand(): Command {
@@ -15,7 +13,7 @@ export function createCommand(): Command {
     .argument("<model>", "name of the new model")
     .option("-f, --file <path>", "the Modelfile", "Modelfile")
     .action(async (model: string, options: { file: string }, command: Command) => {
-      const { out, power } = openPower(command);
+      const { out, power } = await openPower(command);
       const path = resolve(options.file);
       let text: string;
       try {
@@ -23,6 +21,10 @@ export function createCommand(): Command {
       } catch (err) {
         throw fromSystemError(err, `cannot read ${options.file}`);
       }
+      const [{ createModel }, { parseModelfile }] = await Promise.all([
+        import("../../src/power/create.ts"),
+        import("../../src/power/modelfile.ts"),
+      ]);
       const modelfile = parseModelfile(text);
       for (const name of modelfile.deprecated) out.warn(`parameter ${name} is deprecated and ignored`);
       await createModel(power, {

@@ -4,15 +4,10 @@
  */
 import { Command } from "commander";
 import { A3sError } from "../../src/core/errors.ts";
-import { displayName, parseModelName } from "../../src/power/name.ts";
-import { pullModel } from "../../src/power/pull.ts";
-import { showModel } from "../../src/power/show.ts";
-import { tagsEntry } from "../../src/power/tags.ts";
 import { timeAgo } from "../format.ts";
 import { formatColumns } from "./columns.ts";
 import { openPower } from "./open.ts";
 import { humanBytes, pullRenderer } from "./render-pull.ts";
-import { formatShow } from "./render-show.ts";
 
 /** Aborts on Ctrl-C so the parts downloaded so far are kept for the next pull to resume. */
 function interruptible(): AbortSignal {
@@ -27,7 +22,8 @@ export function pullCommand(): Command {
     .argument("<model>", "model name, e.g. llama3.2, llama3.2:3b, user/model:tag, host/ns/model:tag")
     .option("--insecure", "allow plain HTTP to the registry")
     .action(async (model: string, options: { insecure?: boolean }, command: Command) => {
-      const { out, power } = openPower(command);
+      const { out, power } = await openPower(command);
+      const { pullModel } = await import("../../src/power/pull.ts");
       const renderer = pullRenderer(out);
       try {
         await pullModel(power, {
@@ -47,8 +43,9 @@ export function listCommand(): Command {
     .alias("ls")
     .description("List local models")
     .argument("[prefix]", "only models whose name starts with this")
-    .action((prefix: string | undefined, _options, command: Command) => {
-      const { out, power } = openPower(command);
+    .action(async (prefix: string | undefined, _options, command: Command) => {
+      const { out, power } = await openPower(command);
+      const { tagsEntry } = await import("../../src/power/tags.ts");
       const models = power.store
         .list()
         .map((record) => tagsEntry(record, power.registry.host))
@@ -85,7 +82,7 @@ export function showCommand(): Command {
         options: Partial<Record<(typeof SECTIONS)[number] | "verbose", boolean>>,
         command,
       ) => {
-        const { out, power } = openPower(command);
+        const { out, power } = await openPower(command);
         const chosen = SECTIONS.filter((section) => options[section] === true);
         if (chosen.length > 1) {
           throw new A3sError(
@@ -94,6 +91,10 @@ export function showCommand(): Command {
           );
         }
         const verbose = options.verbose === true;
+        const [{ showModel }, { formatShow }] = await Promise.all([
+          import("../../src/power/show.ts"),
+          import("./render-show.ts"),
+        ]);
         const { show } = await showModel(power, model, { verbose });
         if (out.json) {
           out.printJson(show);
@@ -114,8 +115,9 @@ export function rmCommand(): Command {
   return new Command("rm")
     .description("Remove models (blobs no other model uses are deleted)")
     .argument("<model...>", "model names")
-    .action((models: string[], _options, command: Command) => {
-      const { out, power } = openPower(command);
+    .action(async (models: string[], _options, command: Command) => {
+      const { out, power } = await openPower(command);
+      const { displayName, parseModelName } = await import("../../src/power/name.ts");
       const deleted: Array<{ name: string; blobs: string[] }> = [];
       let failure: unknown;
       for (const model of models) {
@@ -141,8 +143,9 @@ export function cpCommand(): Command {
     .description("Copy a model to a new name (the blobs are shared)")
     .argument("<source>", "existing model")
     .argument("<destination>", "new name")
-    .action((source: string, destination: string, _options, command: Command) => {
-      const { out, power } = openPower(command);
+    .action(async (source: string, destination: string, _options, command: Command) => {
+      const { out, power } = await openPower(command);
+      const { displayName, parseModelName } = await import("../../src/power/name.ts");
       const host = power.registry.host;
       const from = parseModelName(source, host);
       const record = power.store.copy(from, parseModelName(destination, host), source);

@@ -3,16 +3,11 @@
  * terminal. Like `ollama run` it talks to the running server when there is one (the model stays
  * loaded between runs), pulls a missing model first, and otherwise runs the engine in-process.
  */
-import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { A3sError } from "../../src/core/errors.ts";
 import type { PowerContext } from "../../src/power/context.ts";
 import type { Stats } from "../../src/power/engine/engine.ts";
 import type { ChatMessage } from "../../src/power/engine/messages.ts";
-import { parseModelName } from "../../src/power/name.ts";
-import { pullModel } from "../../src/power/pull.ts";
-import { PowerMetrics } from "../../src/power/server/metrics.ts";
-import { configuredEngine } from "../../src/power/server/server.ts";
 import type { Output } from "../output.ts";
 import { openPower } from "./open.ts";
 import { pullRenderer } from "./render-pull.ts";
@@ -45,7 +40,7 @@ export function runCommand(): Command {
     .option("--system <text>", "system prompt for this session")
     .option("--verbose", "show timings and token rates after each answer")
     .action(async (model: string, words: string[], options: RunOptions, command: Command) => {
-      const { out, power } = openPower(command);
+      const { out, power } = await openPower(command);
       if (options.format !== undefined && options.format !== "json") {
         throw new A3sError("usage", `--format: only 'json' is supported, got '${options.format}'`);
       }
@@ -75,6 +70,10 @@ export function runCommand(): Command {
 }
 
 async function ensurePulled(power: PowerContext, model: string, out: Output): Promise<void> {
+  const [{ parseModelName }, { pullModel }] = await Promise.all([
+    import("../../src/power/name.ts"),
+    import("../../src/power/pull.ts"),
+  ]);
   if (power.store.get(parseModelName(model, power.registry.host))) return;
   const renderer = pullRenderer(out);
   try {
@@ -92,6 +91,10 @@ async function openBackend(power: PowerContext, model: string, options: RunOptio
   );
   const format = options.format === "json" ? "json" : undefined;
   if (running) return httpBackend(url, model, format, options.keepalive);
+  const [{ configuredEngine }, { PowerMetrics }] = await Promise.all([
+    import("../../src/power/server/server.ts"),
+    import("../../src/power/server/metrics.ts"),
+  ]);
   const engine = configuredEngine(power, new PowerMetrics());
   return {
     async chat(messages, onText, signal) {
@@ -212,6 +215,7 @@ async function interactive(
   history: ChatMessage[],
   verbose: boolean,
 ): Promise<void> {
+  const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: ">>> " });
   const lines = rl[Symbol.asyncIterator]();
   const messages = [...history];

@@ -5,8 +5,6 @@
 import { Command } from "commander";
 import { A3sError } from "../../src/core/errors.ts";
 import { clientUrl, parseHostPort } from "../../src/power/server/address.ts";
-import { startPowerServer } from "../../src/power/server/server.ts";
-import { parseSince, summarizeUsage } from "../../src/power/usage.ts";
 import { timeAgo } from "../format.ts";
 import { formatColumns } from "./columns.ts";
 import { openPower } from "./open.ts";
@@ -18,7 +16,7 @@ export function serveCommand(): Command {
     .option("--host <host>", "address to listen on (power.host, OLLAMA_HOST)")
     .option("-p, --port <port>", "port to listen on", (value) => Number.parseInt(value, 10))
     .action(async (options: { host?: string; port?: number }, command: Command) => {
-      const { out, power } = openPower(command);
+      const { out, power } = await openPower(command);
       const address = parseHostPort(options.host ?? power.config.power.host);
       if (options.port !== undefined) {
         if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
@@ -26,6 +24,7 @@ export function serveCommand(): Command {
         }
         address.port = options.port;
       }
+      const { startPowerServer } = await import("../../src/power/server/server.ts");
       let server: ReturnType<typeof startPowerServer>;
       try {
         server = startPowerServer(power, address);
@@ -90,7 +89,7 @@ export function psCommand(): Command {
   return new Command("ps")
     .description("List models loaded by the running server")
     .action(async (_options, command: Command) => {
-      const { out, power } = openPower(command);
+      const { out, power } = await openPower(command);
       const response = await callServer(serverUrl(power.config.power.host), "/api/ps");
       if (!response.ok) throw await failure(response);
       const body = (await response.json()) as { models: PsModel[] };
@@ -125,7 +124,7 @@ export function stopCommand(): Command {
     .description("Unload a model from the running server")
     .argument("<model>", "model name")
     .action(async (model: string, _options, command: Command) => {
-      const { out, power } = openPower(command);
+      const { out, power } = await openPower(command);
       const url = serverUrl(power.config.power.host);
       const loaded = await callServer(url, "/api/ps");
       if (!loaded.ok) throw await failure(loaded);
@@ -143,8 +142,9 @@ export function usageCommand(): Command {
   return new Command("usage")
     .description("Show tokens and requests served per model (with costs from power.prices)")
     .option("--since <when>", "only since a date (2026-11-01) or a duration back (24h, 7d)")
-    .action((options: { since?: string }, command: Command) => {
-      const { out, power } = openPower(command);
+    .action(async (options: { since?: string }, command: Command) => {
+      const { out, power } = await openPower(command);
+      const { parseSince, summarizeUsage } = await import("../../src/power/usage.ts");
       const since = options.since === undefined ? undefined : parseSince(options.since);
       if (options.since !== undefined && !since) {
         throw new A3sError(

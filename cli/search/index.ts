@@ -4,45 +4,50 @@
  * when the command runs, so --help and --version never load the engines.
  */
 import { Command, Option } from "commander";
-import { z } from "zod";
-import { openCoreContext } from "../../src/core/context.ts";
+import type { z } from "zod";
 import { A3sError } from "../../src/core/errors.ts";
 import { createContext } from "../context.ts";
-import { openInBrowser } from "./open.ts";
 import { renderCompact, renderHuman, reportEngines } from "./render.ts";
 
-const positiveInt = (name: string, max = 1_000_000) =>
-  z.coerce
-    .number({ error: `${name} must be a number` })
-    .int(`${name} must be a whole number`)
-    .min(1, `${name} must be at least 1`)
-    .max(max, `${name} must be at most ${max}`);
-
-const FlagsSchema = z.object({
-  engines: z.string().optional(),
-  limit: positiveInt("--limit", 200).optional(),
-  timeout: positiveInt("--timeout", 600_000).optional(),
-  deadline: positiveInt("--deadline", 600_000).optional(),
-  page: positiveInt("--page", 100).optional(),
-  lang: z.string().optional(),
-  safe: z.enum(["off", "moderate", "strict"], { error: "--safe must be off, moderate or strict" }).optional(),
-  time: z
-    .enum(["day", "week", "month", "year"], { error: "--time must be day, week, month or year" })
-    .optional(),
-  proxy: z.array(z.string()).default([]),
-  format: z
-    .enum(["human", "compact", "json"], { error: "--format must be human, compact or json" })
-    .default("human"),
-  open: positiveInt("--open", 200).optional(),
-  cache: z.boolean().default(true),
-});
+/** Built when the command runs: zod and the schema would otherwise cost every `a3s` start. */
+async function flagsSchema() {
+  const { z } = await import("zod");
+  const positiveInt = (name: string, max = 1_000_000) =>
+    z.coerce
+      .number({ error: `${name} must be a number` })
+      .int(`${name} must be a whole number`)
+      .min(1, `${name} must be at least 1`)
+      .max(max, `${name} must be at most ${max}`);
+  return z.object({
+    engines: z.string().optional(),
+    limit: positiveInt("--limit", 200).optional(),
+    timeout: positiveInt("--timeout", 600_000).optional(),
+    deadline: positiveInt("--deadline", 600_000).optional(),
+    page: positiveInt("--page", 100).optional(),
+    lang: z.string().optional(),
+    safe: z
+      .enum(["off", "moderate", "strict"], { error: "--safe must be off, moderate or strict" })
+      .optional(),
+    time: z
+      .enum(["day", "week", "month", "year"], { error: "--time must be day, week, month or year" })
+      .optional(),
+    proxy: z.array(z.string()).default([]),
+    format: z
+      .enum(["human", "compact", "json"], { error: "--format must be human, compact or json" })
+      .default("human"),
+    open: positiveInt("--open", 200).optional(),
+    cache: z.boolean().default(true),
+  });
+}
 
 function collectProxy(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function parseFlags(raw: unknown): z.infer<typeof FlagsSchema> {
-  const result = FlagsSchema.safeParse(raw);
+type Flags = z.infer<Awaited<ReturnType<typeof flagsSchema>>>;
+
+async function parseFlags(raw: unknown): Promise<Flags> {
+  const result = (await flagsSchema()).safeParse(raw);
   if (!result.success) {
     throw new A3sError("usage", result.error.issues[0]?.message ?? "invalid option", {
       hint: "see 'a3s search --help'",
@@ -78,8 +83,9 @@ export function searchCommand(): Command {
     .option("--no-cache", "query the engines even if a cached answer exists")
     .addCommand(enginesCommand())
     .action(async (words: string[], rawFlags: unknown, command: Command) => {
-      const flags = parseFlags(rawFlags);
+      const flags = await parseFlags(rawFlags);
       const { out, paths, env } = createContext(command);
+      const { openCoreContext } = await import("../../src/core/context.ts");
       const core = openCoreContext(paths, env);
       const { search } = await import("../../src/search/search.ts");
       const controller = new AbortController();
@@ -113,6 +119,7 @@ export function searchCommand(): Command {
             `--open ${flags.open}: there are only ${response.results.length} results`,
           );
         }
+        const { openInBrowser } = await import("./open.ts");
         openInBrowser(result.url, env);
       }
     });

@@ -5,9 +5,9 @@
 import { spawn } from "node:child_process";
 import { processStartTime } from "../box/process.ts";
 import type { Clock } from "./clock.ts";
+import { OUTPUT_CAP_BYTES } from "./runs.ts";
 
-/** The last 64 KiB of each stream is kept; `stdoutDropped`/`stderrDropped` count what was cut. */
-export const OUTPUT_CAP_BYTES = 64 * 1024;
+export { OUTPUT_CAP_BYTES };
 /** After SIGTERM on timeout, the group has this long to exit before SIGKILL. */
 export const KILL_GRACE_MS = 5_000;
 /** After the job's own process exits, how long background children may hold its output open. */

@@ -16,6 +16,12 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   "timeout",
   "skipped",
 ];
+/**
+ * The last 64 KiB of each stream is kept; `stdoutDropped`/`stderrDropped` count what was cut.
+ * Defined here rather than in runner.ts, which spawns processes: `a3s cron logs --help` states the
+ * cap, and importing the runner for it would load node:child_process on every start.
+ */
+export const OUTPUT_CAP_BYTES = 64 * 1024;
 /** schedule: on time; catch-up: a missed due time run after a downtime; manual: `a3s cron run`. */
 export type Trigger = "schedule" | "catch-up" | "manual";
 
