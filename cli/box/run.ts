@@ -168,7 +168,11 @@ export function superviseCommand(): Command {
     .option("--wait-attach", "hold the box until a client attaches")
     .action(async (id: string, flags: { waitAttach?: boolean }, cmd: Command) => {
       const { box } = await openBox(cmd);
-      const { superviseBox } = await import("../../src/box/supervisor.ts");
+      const [{ superviseBox }, { settleForLongRun }] = await Promise.all([
+        import("../../src/box/supervisor.ts"),
+        import("../../src/core/jit.ts"),
+      ]);
+      settleForLongRun();
       await superviseBox(box, id, { waitAttach: flags.waitAttach === true });
     });
 }
@@ -178,7 +182,11 @@ export function forwardHelperCommand(): Command {
     .description("Forward published ports inside a box's network namespace (started by the supervisor)")
     .argument("<socket>", "Unix socket to accept forwarded connections on")
     .action(async (socket: string) => {
-      const { runForwardHelper } = await import("../../src/box/ports.ts");
+      const [{ runForwardHelper }, { settleForLongRun }] = await Promise.all([
+        import("../../src/box/ports.ts"),
+        import("../../src/core/jit.ts"),
+      ]);
+      settleForLongRun();
       await runForwardHelper(socket);
     });
 }

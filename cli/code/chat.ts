@@ -37,6 +37,7 @@ export function chatCommand(): Command {
     });
     try {
       const { runCodeTui } = await importTui();
+      (await import("../../src/core/jit.ts")).settleForLongRun();
       const prompt = words.join(" ").trim();
       process.exitCode = await runCodeTui(session, {
         historyFile: join(ctx.paths.home, "code-history.jsonl"),

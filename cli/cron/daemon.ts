@@ -28,6 +28,7 @@ export function daemonCommand(): Command {
         }
         return;
       }
+      (await import("../../src/core/jit.ts")).settleForLongRun();
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once("SIGINT", stop);

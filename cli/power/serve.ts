@@ -37,6 +37,7 @@ export function serveCommand(): Command {
         }
         throw err;
       }
+      (await import("../../src/core/jit.ts")).settleForLongRun();
       if (out.json) out.jsonLine({ status: "listening", url: server.url });
       else out.stderr.write(`Listening on ${server.url.replace(/^http:\/\//, "")} (a3s power, Ollama API)\n`);
       await new Promise<void>((resolve) => {
