@@ -98,6 +98,59 @@ describe("compound commands cannot stretch a prefix rule", () => {
   });
 });
 
+describe("wrapped commands are seen by deny rules and must be allowed themselves", () => {
+  const denyRm = policy({ allow: ["Bash"], deny: ["Bash(rm:*)", "Bash(sudo:*)"] }, "yolo");
+  const hidden = [
+    "\\rm -rf /",
+    "'rm' -rf /",
+    "X=1 rm -rf /",
+    "env rm -rf /",
+    "timeout 5 rm -rf /",
+    "nice -n 5 nohup rm -rf /",
+    "find / -delete -exec rm -rf {} +",
+    "ls | xargs rm",
+    "bash -c 'rm -rf /'",
+    'sh -c "echo hi; rm -rf /"',
+    "eval 'rm -rf /'",
+    "sudo ls",
+  ];
+  for (const command of hidden) {
+    test(`deny Bash(rm:*) catches ${JSON.stringify(command)}`, () => {
+      expect(denyRm.decide(bash, { command }, ctx).behavior).toBe("deny");
+    });
+  }
+
+  const allowSome = policy({ allow: ["Bash(npm test:*)", "Bash(find:*)", "Bash(ls:*)", "Bash(xargs:*)"] });
+  const cases: Array<[string, "allow" | "ask"]> = [
+    ["timeout 60 npm test", "allow"],
+    ["CI=1 npm test -- --watch=false", "allow"],
+    ["env CI=1 npm test", "allow"],
+    ["bash -c 'npm test'", "allow"],
+    ["find . -name '*.ts'", "allow"],
+    ["find . -exec rm {} \\;", "ask"],
+    ["ls | xargs cat", "ask"],
+    ["timeout 60 make deploy", "ask"],
+    ["sudo npm test", "ask"],
+    ["bash deploy.sh", "ask"],
+  ];
+  for (const [command, behavior] of cases) {
+    test(`${JSON.stringify(command)} → ${behavior}`, () => {
+      expect(allowSome.decide(bash, { command }, ctx).behavior).toBe(behavior);
+    });
+  }
+
+  test("the ask reason and the suggested rule name the wrapped command", () => {
+    expect(allowSome.decide(bash, { command: "timeout 5 make deploy" }, ctx)).toEqual({
+      behavior: "ask",
+      reason: "no rule allows Bash(make deploy)",
+    });
+    expect(allowSome.suggestRule(bash, { command: "timeout 5 make deploy" }, ctx)).toBe(
+      "Bash(make deploy:*)",
+    );
+    expect(allowSome.suggestRule(bash, { command: "find . -exec rm {} +" }, ctx)).toBe("Bash(rm:*)");
+  });
+});
+
 describe("evaluation order", () => {
   test("deny beats allow, allow beats ask", () => {
     expect(

@@ -16,8 +16,12 @@ import {
   ruleCoversTool,
 } from "./rules.ts";
 import { addAllowRule } from "./settings.ts";
-import { splitCommand } from "./shell.ts";
+import { commandsRun, type RunCommand } from "./shell-wrappers.ts";
+
 import type { PermissionDecision, PermissionMode, Tool, ToolContext } from "./types.ts";
+
+/** What rules are matched against: a command that runs, or another tool's subject (none for bare tools). */
+type Subject = Omit<RunCommand, "forms"> & { forms: Array<string | undefined> };
 
 export interface PolicyOptions {
   rules: RuleSet;
@@ -143,24 +147,33 @@ export class PermissionPolicy {
   ): PermissionDecision {
     const subject = tool.ruleSubject(input, ctx);
     const isBash = tool.ruleName === "Bash";
-    // A compound command is as allowed as its least allowed part.
-    const subjects = isBash && subject !== undefined ? commandParts(subject) : [subject];
-    const firstMatch = (list: RuleList, candidate: string | undefined) =>
-      this.#lists[list].find((entry) => this.#matches(entry.parsed, tool.ruleName, candidate, ctx.cwd));
+    // A command line is as allowed as its least allowed command, wrapped ones included (shell-wrappers.ts).
+    const runs: Subject[] =
+      isBash && subject !== undefined ? commandsRun(subject) : [{ forms: [subject], judgedByInner: false }];
+    const firstMatch = (list: RuleList, run: Subject) => {
+      for (const form of run.forms) {
+        const found = this.#lists[list].find((entry) =>
+          this.#matches(entry.parsed, tool.ruleName, form, ctx.cwd),
+        );
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    };
 
-    for (const candidate of subjects) {
-      const denied = firstMatch("deny", candidate);
+    for (const run of runs) {
+      const denied = firstMatch("deny", run);
       if (denied !== undefined) return { behavior: "deny", reason: `denied by ${describe(denied)}` };
     }
     if (this.#mode === "plan" && !tool.readOnly) return { behavior: "deny", reason: "plan mode: read-only" };
 
-    const allowedBy = subjects.map((candidate) => firstMatch("allow", candidate));
+    const mustAllow = runs.filter((run) => !run.judgedByInner);
+    const allowedBy = mustAllow.map((run) => firstMatch("allow", run));
     if (allowedBy.every((entry) => entry !== undefined)) {
       const rules = [...new Set(allowedBy.map((entry) => entry?.rule))];
       return { behavior: "allow", reason: `allowed by ${rules.join(", ")}` };
     }
-    for (const candidate of subjects) {
-      const asked = firstMatch("ask", candidate);
+    for (const run of runs) {
+      const asked = firstMatch("ask", run);
       if (asked !== undefined) return { behavior: "ask", reason: `ask rule ${describe(asked)}` };
     }
 
@@ -172,7 +185,9 @@ export class PermissionPolicy {
       return { behavior: "ask", reason: "accept-edits mode: the file is outside the workspace" };
     }
     if (tool.readOnly) return { behavior: "allow", reason: "read-only tool" };
-    const unmatched = isBash ? subjects.find((_, index) => allowedBy[index] === undefined) : subject;
+    const unmatched = isBash
+      ? mustAllow.find((_, index) => allowedBy[index] === undefined)?.forms.at(-1)
+      : subject;
     return {
       behavior: "ask",
       reason:
@@ -190,13 +205,14 @@ export class PermissionPolicy {
   suggestRule(tool: PolicyTool, input: Record<string, unknown>, ctx: Pick<ToolContext, "cwd">): string {
     const subject = tool.ruleSubject(input, ctx);
     if (tool.ruleName === "Bash" && subject !== undefined) {
-      const parts = commandParts(subject);
-      const pending =
-        parts.find(
-          (part) => !this.#lists.allow.some((entry) => this.#matches(entry.parsed, "Bash", part, ctx.cwd)),
-        ) ??
-        parts[0] ??
-        subject;
+      const runs = commandsRun(subject).filter((run) => !run.judgedByInner);
+      const unallowed = runs.find(
+        (run) =>
+          !run.forms.some((form) =>
+            this.#lists.allow.some((entry) => this.#matches(entry.parsed, "Bash", form, ctx.cwd)),
+          ),
+      );
+      const pending = (unallowed ?? runs[0])?.forms.at(-1) ?? subject;
       return `Bash(${commandPrefix(pending)}:*)`;
     }
     if ((EDIT_TOOLS.has(tool.ruleName) || READ_TOOLS.has(tool.ruleName)) && subject !== undefined) {
@@ -231,11 +247,6 @@ export class PermissionPolicy {
     }
     return `/${dir.split(sep).join("/")}/**`;
   }
-}
-
-function commandParts(command: string): string[] {
-  const parts = splitCommand(command);
-  return parts.length > 0 ? parts : [command.trim()];
 }
 
 /** `git status -s` → `git status`; `npm run test -- -u` → `npm run test`; `ls -la` → `ls`. */
