@@ -136,3 +136,61 @@ test("a project that configures MCP servers is trusted before anything starts; r
   const screen = await waitForScreen("for commands");
   expect(screen).not.toContain("Trust this folder?");
 });
+
+test("first run: the setup saves a provider and a model (never a key), then the chat uses them", async () => {
+  const home = tempHome();
+  const dir = mkdtempSync(join(tmpdir(), "a3s-tui-setup-"));
+  const start = () => {
+    Bun.spawnSync(["tmux", "kill-session", "-t", SESSION]);
+    Bun.spawnSync(["rm", "-f", join(dir, "exit-code")]);
+    const command = `env CI=true A3S_HOME=${home} FAKE_KEY=${KEY} NO_COLOR=1 ${BINARY} code; echo "exit=$?" > ${join(dir, "exit-code")}; sleep 30`;
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", dir, command);
+  };
+  const exitCode = async () => {
+    for (let i = 0; i < 100 && !existsSync(join(dir, "exit-code")); i++) await Bun.sleep(100);
+    return readFileSync(join(dir, "exit-code"), "utf8").trim();
+  };
+  const answer = async (question: string, text: string) => {
+    await waitForScreen(question);
+    tmux("send-keys", "-t", SESSION, "-l", text);
+    tmux("send-keys", "-t", SESSION, "Enter");
+  };
+
+  // Ctrl-C at the first question: nothing is saved, exit 130.
+  start();
+  await waitForScreen("Provider");
+  tmux("send-keys", "-t", SESSION, "C-c");
+  expect(await exitCode()).toBe("exit=130");
+  expect(existsSync(join(home, "config.json"))).toBe(false);
+
+  start();
+  const providers = await waitForScreen("Provider");
+  expect(providers).toContain("Anthropic");
+  expect(providers).toContain("a3s power (local models, no key)");
+  for (let i = 0; i < 6; i++) tmux("send-keys", "-t", SESSION, "Down");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  await answer("A name for it", "fake");
+  await answer("Base URL", fake.openaiUrl);
+  await answer("Environment variable with its API key", "FAKE_KEY");
+  await answer("Model id", "gpt-4.1");
+  await waitForScreen("for commands");
+
+  fake.reply().text("Hello from the model you just chose.").stop();
+  tmux("send-keys", "-t", SESSION, "-l", "hello");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  await waitForScreen("Hello from the model you just chose.");
+  tmux("send-keys", "-t", SESSION, "-l", "/exit");
+  tmux("send-keys", "-t", SESSION, "Enter");
+  expect(await exitCode()).toBe("exit=0");
+
+  const saved = readFileSync(join(home, "config.json"), "utf8");
+  expect(JSON.parse(saved).code).toEqual({
+    model: "fake/gpt-4.1",
+    providers: { fake: { type: "openai", baseUrl: fake.openaiUrl, apiKeyEnv: "FAKE_KEY" } },
+  });
+  expect(saved).not.toContain(KEY);
+
+  // Configured now: the next start goes straight to the prompt.
+  start();
+  expect(await waitForScreen("for commands")).not.toContain("Provider");
+});
