@@ -135,7 +135,9 @@ export async function openCodeSession(options: OpenCodeOptions): Promise<OpenedS
 
     const tools = (): Tool[] => [
       ...builtinTools({ agents: agents.agents }),
-      ...(skills.skills.length > 0 ? [skillTool(skills.skills) as unknown as Tool] : []),
+      ...(skills.skills.length > 0
+        ? [skillTool(skills.skills, (rule, source) => policy.grant(rule, source)) as unknown as Tool]
+        : []),
       ...(mcp?.tools() ?? []),
     ];
     const mode = policy.mode;

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { PermissionPolicy } from "./permissions.ts";
 import { listSkills, loadSkill, skillsPromptSection, skillTool } from "./skills.ts";
 import type { ToolContext } from "./types.ts";
 
@@ -106,7 +107,8 @@ describe("listSkills", () => {
   });
 
   test("the skill tool loads the body with the directory and bundled files", async () => {
-    const tool = skillTool(skills);
+    const granted: string[] = [];
+    const tool = skillTool(skills, (rule, source) => granted.push(`${rule} (${source})`));
     expect([tool.name, tool.ruleName, tool.readOnly]).toEqual(["skill", "Skill", true]);
     expect(tool.ruleSubject({ name: "pdf" }, { cwd: projectRoot })).toBe("pdf");
     expect(tool.input.safeParse({}).success).toBe(false);
@@ -114,10 +116,53 @@ describe("listSkills", () => {
     expect(result.isError).toBeUndefined();
     expect(result.summary).toBe("Loaded skill pdf");
     expect(result.content).toContain(`Base directory: ${join(projectRoot, ".a3s", "skills", "pdf")}`);
-    expect(result.content).toContain("Tools this skill uses: Read, Bash(python3:*)");
+    expect(result.content).toContain(
+      "Allowed without asking while you follow this skill: Read, Bash(python3:*)",
+    );
     expect(result.content).toContain("Bundled files: reference.md, scripts/fill.py");
     expect(result.content).toEndWith("Run scripts/fill.py.");
     expect(result.content).not.toContain("description:");
+    expect(granted).toEqual(["Read (skill pdf)", "Bash(python3:*) (skill pdf)"]);
+  });
+
+  test("loading a skill grants its allowed-tools through a real policy; deny rules still win", async () => {
+    const policy = new PermissionPolicy({
+      rules: { allow: [], deny: [{ rule: "Bash(python3 -c:*)", source: "test" }], ask: [] },
+      mode: "default",
+      projectRoot,
+      homeDir: base,
+      extraDirs: [],
+    });
+    const bash = {
+      name: "bash",
+      ruleName: "Bash",
+      readOnly: false,
+      ruleSubject: (input: Record<string, unknown>) => input.command as string,
+    };
+    const decide = (command: string) => policy.decide(bash, { command }, { cwd: projectRoot }).behavior;
+    expect(decide("python3 scripts/fill.py")).toBe("ask");
+    const tool = skillTool(skills, (rule, source) => policy.grant(rule, source));
+    await tool.run({ name: "pdf" }, {} as ToolContext);
+    expect(decide("python3 scripts/fill.py")).toBe("allow");
+    expect(decide("python3 -c 'import os'")).toBe("deny");
+    expect(policy.rules().allow).toContainEqual({ rule: "Bash(python3:*)", source: "skill pdf" });
+  });
+
+  test("an allowed-tools entry that is not a rule is reported, the others are granted", async () => {
+    const dir = join(base, "odd-home", "skills", "odd");
+    put(join(dir, "SKILL.md"), "---\nname: odd\ndescription: Odd\nallowed-tools: Read, Bash(\n---\nBody.");
+    const odd = listSkills({
+      projectRoot: join(base, "y"),
+      a3sHome: join(base, "odd-home"),
+      homeDir: join(base, "y"),
+    });
+    const granted: string[] = [];
+    const result = await skillTool(odd.skills, (rule) => {
+      if (rule === "Bash(") throw new Error("unbalanced");
+      granted.push(rule);
+    }).run({ name: "odd" }, {} as ToolContext);
+    expect(granted).toEqual(["Read"]);
+    expect(result.content).toEndWith("(Not granted, not valid rules: Bash()");
   });
 
   test("a skill is read when loaded, so edits apply", () => {
@@ -133,7 +178,9 @@ describe("listSkills", () => {
   });
 
   test("an unknown name is an error result listing the skills", async () => {
-    const result = await skillTool(skills).run({ name: "nope" }, {} as ToolContext);
+    const result = await skillTool(skills, () => {
+      throw new Error("nothing is granted for an unknown skill");
+    }).run({ name: "nope" }, {} as ToolContext);
     expect(result.isError).toBe(true);
     expect(result.content).toBe(
       "No skill named 'nope'. Available skills: commit, legacy, nameless, pdf, review.",

@@ -8,6 +8,7 @@ import { join, relative } from "node:path";
 import { z } from "zod";
 import { isFile } from "../core/fs.ts";
 import {
+  type DefinitionRoot,
   type DefinitionSearch,
   type DefinitionWarning,
   definitionHeader,
@@ -33,9 +34,19 @@ const BUNDLED_FILES_CAP = 50;
 
 /** Skills by name (project ones override user ones), and the files that could not be used. */
 export function listSkills(search: DefinitionSearch): { skills: Skill[]; warnings: DefinitionWarning[] } {
+  return skillsIn(definitionRoots("skills", search));
+}
+
+/** The skills a project itself brings (`.claude/skills`, `.a3s/skills`), for folder trust. */
+export function projectSkills(projectRoot: string): Skill[] {
+  const roots = definitionRoots("skills", { projectRoot, a3sHome: "", homeDir: "" });
+  return skillsIn(roots.filter((root) => root.scope === "project")).skills;
+}
+
+function skillsIn(roots: DefinitionRoot[]): { skills: Skill[]; warnings: DefinitionWarning[] } {
   const byName = new Map<string, Skill>();
   const warnings: DefinitionWarning[] = [];
-  for (const root of definitionRoots("skills", search)) {
+  for (const root of roots) {
     for (const entry of subdirectories(root.dir)) {
       const path = join(root.dir, entry, "SKILL.md");
       if (!isFile(path)) continue;
@@ -85,8 +96,15 @@ const SkillInput = z.object({
   name: z.string().min(1).describe("The skill's name, as listed in the system prompt"),
 });
 
-/** The `skill` tool over the given skills (rule name `Skill`, so `Skill(name)` rules apply). */
-export function skillTool(skills: readonly Skill[]): Tool<z.infer<typeof SkillInput>> {
+/**
+ * The `skill` tool over the given skills (rule name `Skill`, so `Skill(name)` rules apply). Loading a
+ * skill grants its `allowed-tools` for the rest of the session, as Claude Code does; `grant` throws
+ * on a rule it cannot parse, which the result reports instead of failing the load.
+ */
+export function skillTool(
+  skills: readonly Skill[],
+  grant: (rule: string, source: string) => void,
+): Tool<z.infer<typeof SkillInput>> {
   return {
     name: "skill",
     ruleName: "Skill",
@@ -95,7 +113,24 @@ export function skillTool(skills: readonly Skill[]): Tool<z.infer<typeof SkillIn
     input: SkillInput,
     readOnly: true,
     ruleSubject: (input) => input.name,
-    run: async (input) => loadSkill(skills, input.name),
+    run: async (input) => {
+      const result = loadSkill(skills, input.name);
+      const skill = skills.find((candidate) => candidate.name === input.name);
+      if (result.isError || !skill?.allowedTools) return result;
+      const invalid: string[] = [];
+      for (const rule of skill.allowedTools) {
+        try {
+          grant(rule, `skill ${skill.name}`);
+        } catch {
+          invalid.push(rule);
+        }
+      }
+      if (invalid.length === 0) return result;
+      return {
+        ...result,
+        content: `${result.content}\n\n(Not granted, not valid rules: ${invalid.join(", ")})`,
+      };
+    },
   };
 }
 
@@ -124,7 +159,9 @@ export function loadSkill(skills: readonly Skill[], name: string): ToolResult {
   const header = [
     `Skill: ${skill.name}`,
     `Base directory: ${skill.dir} (paths in the instructions are relative to it)`,
-    ...(skill.allowedTools ? [`Tools this skill uses: ${skill.allowedTools.join(", ")}`] : []),
+    ...(skill.allowedTools
+      ? [`Allowed without asking while you follow this skill: ${skill.allowedTools.join(", ")}`]
+      : []),
     ...(files.length > 0 ? [`Bundled files: ${files.join(", ")}`] : []),
   ];
   return { content: `${header.join("\n")}\n\n${body}`, summary: `Loaded skill ${skill.name}` };

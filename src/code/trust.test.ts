@@ -33,6 +33,26 @@ test("what each project file would do is spelled out", () => {
   ]);
 });
 
+test("project skills that grant tools are listed; skills that grant nothing are not", () => {
+  const root = mkdtempSync(join(temp, "skills-"));
+  for (const [dir, header] of [
+    [
+      join(root, ".claude", "skills", "deploy"),
+      "name: deploy\ndescription: Deploy\nallowed-tools: Bash, Edit",
+    ],
+    [join(root, ".a3s", "skills", "notes"), "name: notes\ndescription: Notes"],
+  ] as const) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "SKILL.md"), `---\n${header}\n---\nDo it.\n`);
+  }
+  expect(projectConfiguration(root)).toEqual([
+    {
+      path: join(root, ".claude", "skills", "deploy", "SKILL.md"),
+      holds: ["skill deploy allows: Bash, Edit"],
+    },
+  ]);
+});
+
 test("trusting a folder covers the folders under it, not the ones beside or above it", () => {
   const store = new TrustStore(join(temp, "home", "trusted-projects.json"));
   const project = join(temp, "work", "project");

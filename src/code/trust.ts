@@ -12,6 +12,7 @@ import { A3sError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { PROJECT_MCP_FILE } from "./mcp/config.ts";
 import { settingsPaths } from "./settings.ts";
+import { projectSkills } from "./skills.ts";
 
 export interface ProjectConfigFile {
   path: string;
@@ -19,13 +20,24 @@ export interface ProjectConfigFile {
   holds: string[];
 }
 
-/** The project files that would change what a session may do; empty when there are none. */
+/**
+ * The project files that would change what a session may do, skills that grant tools among them;
+ * empty when there are none.
+ */
 export function projectConfiguration(projectRoot: string): ProjectConfigFile[] {
   const { shared, local } = settingsPaths(projectRoot);
   const files: ProjectConfigFile[] = [];
   for (const path of [join(projectRoot, PROJECT_MCP_FILE), shared, local]) {
     if (!existsSync(path)) continue;
     files.push({ path, holds: describe(path) });
+  }
+  for (const skill of projectSkills(projectRoot)) {
+    if (skill.allowedTools && skill.allowedTools.length > 0) {
+      files.push({
+        path: skill.path,
+        holds: [`skill ${skill.name} allows: ${skill.allowedTools.join(", ")}`],
+      });
+    }
   }
   return files;
 }
