@@ -34,6 +34,8 @@ export interface AnthropicSettings {
   /** "https://api.anthropic.com" (a trailing "/v1" is accepted too). */
   baseUrl: string;
   apiKey?: string;
+  /** Sent as `Authorization: Bearer` (ANTHROPIC_AUTH_TOKEN, for gateways in front of the API). */
+  authToken?: string;
   /** The variable the key came from, named in the hint of a 401/403. */
   keyEnv?: string;
   headers?: Record<string, string>;
@@ -49,6 +51,7 @@ export function createAnthropicProvider(
     stream(request: ChatRequest): AsyncIterable<ProviderEvent> {
       const headers: Record<string, string> = { "anthropic-version": ANTHROPIC_VERSION, ...settings.headers };
       if (settings.apiKey) headers["x-api-key"] = settings.apiKey;
+      if (settings.authToken) headers.authorization = `Bearer ${settings.authToken}`;
       return streamWithRetries(
         { url, headers, body: toAnthropicRequest(request) },
         {

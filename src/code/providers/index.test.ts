@@ -53,7 +53,9 @@ describe("resolveProvider", () => {
       () => resolveProvider("anthropic", config(), {}),
       /ANTHROPIC_API_KEY is not set/,
     );
-    expect(error.hint).toBe("export ANTHROPIC_API_KEY=… or run a3s code to set up");
+    expect(error.hint).toBe(
+      "export ANTHROPIC_API_KEY=… (or ANTHROPIC_AUTH_TOKEN=… for a gateway) or run a3s code to set up",
+    );
     expectUsage(() => resolveProvider("openai", config(), { OPENAI_API_KEY: "  " }), /OPENAI_API_KEY/);
   });
 
@@ -152,7 +154,32 @@ describe("createProvider", () => {
     expect(server.requests[0]!.path).toBe("/v1/messages");
   });
 
+  test("ANTHROPIC_AUTH_TOKEN alone is sent as a bearer token to the ANTHROPIC_BASE_URL gateway", async () => {
+    const server = await startFakeProvider();
+    servers.push(server);
+    server.reply().text("hi through the gateway");
+    const env = { ANTHROPIC_AUTH_TOKEN: "gw-token", ANTHROPIC_BASE_URL: server.url };
+    expect(resolveProvider("anthropic", config(), env)).toMatchObject({ authToken: "gw-token" });
+    expect(resolveProvider("anthropic", config(), env).apiKey).toBeUndefined();
+    const provider = createProvider("anthropic", config(), env);
+    let text = "";
+    for await (const e of provider.stream({
+      model: "claude-sonnet-4-5",
+      system: "",
+      messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
+      tools: [],
+    })) {
+      if (e.type === "text_delta") text += e.text;
+    }
+    expect(text).toBe("hi through the gateway");
+    expect(server.requests[0]!.headers.authorization).toBe("Bearer gw-token");
+    expect(server.requests[0]!.headers["x-api-key"]).toBeUndefined();
+  });
+
   test("throws before any request when the key is missing", () => {
+    expect(
+      expectA3sError(() => createProvider("anthropic", config(), {}), "usage", /ANTHROPIC_API_KEY/).hint,
+    ).toBe("export ANTHROPIC_API_KEY=… (or ANTHROPIC_AUTH_TOKEN=… for a gateway) or run a3s code to set up");
     expectA3sError(() => createProvider("openrouter", config(), {}), "usage", /OPENROUTER_API_KEY/);
   });
 });

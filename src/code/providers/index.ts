@@ -5,7 +5,8 @@
  * Supported (built-in presets; a name in `code.providers` overrides or adds to them):
  *
  *   name        protocol            key (env)            base URL
- *   anthropic   Anthropic Messages  ANTHROPIC_API_KEY    https://api.anthropic.com  (ANTHROPIC_BASE_URL)
+ *   anthropic   Anthropic Messages  ANTHROPIC_API_KEY    https://api.anthropic.com  (ANTHROPIC_BASE_URL;
+ *                                   or ANTHROPIC_AUTH_TOKEN, sent as a bearer token to a gateway)
  *   openai      Chat Completions    OPENAI_API_KEY       https://api.openai.com/v1  (OPENAI_BASE_URL)
  *   deepseek    Chat Completions    DEEPSEEK_API_KEY     https://api.deepseek.com/v1
  *   openrouter  Chat Completions    OPENROUTER_API_KEY   https://openrouter.ai/api/v1
@@ -37,6 +38,8 @@ export interface ProviderSettings {
   /** The variable holding the key; undefined for servers that take none. */
   keyEnv?: string;
   apiKey?: string;
+  /** A bearer token instead of (or beside) the key, for gateways: Claude Code's ANTHROPIC_AUTH_TOKEN. */
+  authToken?: string;
   headers: Record<string, string>;
   /** Models offered by /model for this provider. */
   models: string[];
@@ -46,6 +49,8 @@ interface Preset {
   type: ProviderType;
   baseUrl: string;
   keyEnv?: string;
+  /** A variable whose value, when set, is sent as `Authorization: Bearer` (then the key is optional). */
+  tokenEnv?: string;
   /** Overrides the base URL, as the vendors' own SDKs and CLIs read it. */
   baseUrlEnv?: string;
   headers?: Record<string, string>;
@@ -58,6 +63,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     type: "anthropic",
     baseUrl: "https://api.anthropic.com",
     keyEnv: "ANTHROPIC_API_KEY",
+    tokenEnv: "ANTHROPIC_AUTH_TOKEN",
     baseUrlEnv: "ANTHROPIC_BASE_URL",
     families: ["claude-"],
   },
@@ -113,15 +119,19 @@ export function resolveProvider(
     headers: { ...preset?.headers, ...entry?.headers },
     models: entry?.models ?? (preset?.families ? knownModels(preset.families) : []),
   };
+  const tokenEnv = entry?.apiKeyEnv ? undefined : preset?.tokenEnv;
+  const token = tokenEnv ? env[tokenEnv]?.trim() : undefined;
+  if (token) settings.authToken = token;
   if (keyEnv) {
     const key = env[keyEnv]?.trim();
-    if (!key) {
+    if (key) {
+      settings.keyEnv = keyEnv;
+      settings.apiKey = key;
+    } else if (!token) {
       throw new A3sError("usage", `${name} needs an API key: ${keyEnv} is not set`, {
-        hint: `export ${keyEnv}=… or run a3s code to set up`,
+        hint: `export ${keyEnv}=…${tokenEnv ? ` (or ${tokenEnv}=… for a gateway)` : ""} or run a3s code to set up`,
       });
     }
-    settings.keyEnv = keyEnv;
-    settings.apiKey = key;
   }
   return settings;
 }
@@ -140,6 +150,7 @@ export function createProvider(
     headers: settings.headers,
     ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
     ...(settings.keyEnv ? { keyEnv: settings.keyEnv } : {}),
+    ...(settings.authToken ? { authToken: settings.authToken } : {}),
   };
   return settings.type === "anthropic"
     ? createAnthropicProvider(wire, options)
