@@ -4,7 +4,13 @@
  */
 import { createHash } from "node:crypto";
 import { A3sError } from "../../core/errors.ts";
-import { type HttpOptions, type HttpResponse, headerValue, httpRequest } from "../../core/http.ts";
+import {
+  type HttpBody,
+  type HttpOptions,
+  type HttpResponse,
+  headerValue,
+  httpRequest,
+} from "../../core/http.ts";
 import { logger } from "../../core/log.ts";
 import { parseChallenges } from "./challenge.ts";
 import type { Credentials } from "./credentials.ts";
@@ -239,18 +245,38 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * A request to the registry for an operation this client has no method for (uploads): `target` is
+   * a /v2/ path or a URL the registry handed out (an upload Location, maybe on another host), `actions`
+   * the token scope it needs ("pull,push"). A body is given as a function, so the retry after a 401
+   * can send a stream again. The caller reads the response, whatever its status.
+   */
+  async request(
+    repository: string,
+    actions: string,
+    target: string,
+    options: Omit<HttpOptions, "body"> & { body?: () => HttpBody } = {},
+  ): Promise<HttpResponse> {
+    return this.send(repository, actions, target, options);
+  }
+
   /** Sends a request with whatever auth the registry asks for, retrying once after a 401. */
   private async send(
     repository: string,
     actions: string,
-    path: string,
-    options: HttpOptions = {},
+    target: string,
+    { body, ...options }: Omit<HttpOptions, "body"> & { body?: () => HttpBody } = {},
   ): Promise<HttpResponse> {
     const origin = await this.resolveOrigin();
+    const url = new URL(target, origin);
+    // Credentials are for the registry only: an upload Location on another host (object storage)
+    // carries its own authorisation in the URL.
+    if (url.origin !== origin) return httpRequest(url, { ...options, ...(body ? { body: body() } : {}) });
     const scope = `repository:${repository}:${actions}`;
     const attempt = () =>
-      httpRequest(`${origin}${path}`, {
+      httpRequest(url, {
         ...options,
+        ...(body ? { body: body() } : {}),
         headers: { ...options.headers, ...this.authorization(scope) },
         ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
       });
@@ -262,7 +288,7 @@ export class RegistryClient {
     const second = await attempt();
     if (second.status === 401) {
       await second.body.dump();
-      throw this.unauthorized(repository);
+      throw this.unauthorized(scope);
     }
     return second;
   }
@@ -290,7 +316,7 @@ export class RegistryClient {
       this.useBasic = true;
       return;
     }
-    throw this.unauthorized(scope.split(":")[1] ?? "");
+    throw this.unauthorized(scope);
   }
 
   /** Docker's token protocol: GET realm?service=…&scope=…, with Basic credentials when we have them. */
@@ -315,6 +341,7 @@ export class RegistryClient {
     });
     if (response.status === 401 || response.status === 403) {
       await response.body.dump();
+      if (!this.credentials && scope) throw this.unauthorized(scope);
       throw new A3sError("permission", `${this.registry}: the token server refused the credentials`, {
         hint: `log in again: a3s box login ${this.registry}`,
       });
@@ -338,15 +365,18 @@ export class RegistryClient {
     return { value, expiresAt: Date.now() + lifetime - 10_000 };
   }
 
-  private unauthorized(repository: string): A3sError {
+  /** `scope` is "repository:<name>:<actions>"; the name may hold ':' (a port) — actions follow the last. */
+  private unauthorized(scope: string): A3sError {
+    const repository = scope.slice(scope.indexOf(":") + 1, scope.lastIndexOf(":"));
+    const action = scope.endsWith("push") ? "push" : "pull";
     return this.credentials
       ? new A3sError(
           "permission",
-          `${this.registry}: access to ${repository} denied for ${this.credentials.username}`,
+          `${this.registry}: ${action} access to ${repository} denied for ${this.credentials.username}`,
         )
       : new A3sError(
           "permission",
-          `pull access denied for ${this.registry}/${repository}: the repository does not exist or requires login`,
+          `${action} access denied for ${this.registry}/${repository}: the repository does not exist or requires login`,
           { hint: `a3s box login ${this.registry}` },
         );
   }
