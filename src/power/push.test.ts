@@ -71,10 +71,26 @@ interface Proxy {
 
 /**
  * A proxy in front of the registry that can drop the client's connection halfway through the body of
- * its `cutPatch`-th PATCH (node:http, because only a raw socket can be destroyed mid-request), either
+ * its `cut.patch`-th PATCH (node:http, because only a raw socket can be destroyed mid-request), either
  * before the registry saw any of that chunk or after forwarding the half it received.
  */
-async function startProxy(cut?: { patch: number; forwardHalf: boolean }): Promise<Proxy> {
+interface ProxyOptions {
+  /** Drop the connection in the `patch`-th PATCH (see above). */
+  cut?: { patch: number; forwardHalf: boolean };
+  /** The registry behind the proxy (the shared one unless given). */
+  target?: Registry;
+  /** Hand out upload Locations on this host instead of the proxy's own. */
+  uploadHost?: string;
+  /** Authorization sent upstream in place of the client's (a presigned upload URL's own access). */
+  authorization?: string;
+}
+
+async function startProxy({
+  cut,
+  target: upstreamRegistry,
+  uploadHost,
+  authorization,
+}: ProxyOptions = {}): Promise<Proxy> {
   const requests: ProxyRequest[] = [];
   let patches = 0;
   const server = http.createServer(async (req, res) => {
@@ -102,7 +118,9 @@ async function startProxy(cut?: { patch: number; forwardHalf: boolean }): Promis
       if (cutThis && received >= expected / 2) break;
     }
     const body = Buffer.concat(chunks);
-    const target = `${registry.url}${path}`;
+    const origin = (upstreamRegistry ?? registry).url;
+    const target = `${origin}${path}`;
+    if (authorization) headers.authorization = authorization;
     if (cutThis) {
       if (cut?.forwardHalf) {
         // The registry gets half the chunk, then the connection to it drops too.
@@ -132,7 +150,7 @@ async function startProxy(cut?: { patch: number; forwardHalf: boolean }): Promis
     response.headers.forEach((value, key) => {
       if (key === "transfer-encoding" || key === "connection") return;
       // Upload Locations name the registry's own address; the client must keep talking to the proxy.
-      out[key] = key === "location" ? value.replace(registry.url, `http://${host}`) : value;
+      out[key] = key === "location" ? value.replace(origin, `http://${uploadHost ?? host}`) : value;
     });
     res.writeHead(response.status, out);
     res.end(Buffer.from(await response.arrayBuffer()));
@@ -205,7 +223,7 @@ describe("power push", () => {
   });
 
   test("a connection dropped mid-chunk resumes from where the registry stands", async () => {
-    const proxy = await startProxy({ patch: 3, forwardHalf: false });
+    const proxy = await startProxy({ cut: { patch: 3, forwardHalf: false } });
     try {
       const name = `${proxy.host}/resumed/tiny:1`;
       const power = await localCopy(name, newPower(proxy.host));
@@ -231,7 +249,7 @@ describe("power push", () => {
   });
 
   test("when the registry kept part of a cut chunk, the upload starts again and succeeds", async () => {
-    const proxy = await startProxy({ patch: 2, forwardHalf: true });
+    const proxy = await startProxy({ cut: { patch: 2, forwardHalf: true } });
     try {
       const name = `${proxy.host}/restarted/tiny:1`;
       const power = await localCopy(name, newPower(proxy.host));
@@ -275,6 +293,48 @@ describe("power push", () => {
       "not_found",
       /model '.*absent:1' not found/,
     );
+  });
+});
+
+describe("power push with basic auth", () => {
+  let secured: Registry;
+  beforeAll(async () => {
+    secured = await startRegistry({ auth: "basic", users: { ann: "secret" } });
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  test("credentials go to the registry only, not to an upload Location on another host", async () => {
+    const basic = `Basic ${Buffer.from("ann:secret").toString("base64")}`;
+    const uploads = await startProxy({ target: secured, authorization: basic });
+    const front = await startProxy({ target: secured, uploadHost: uploads.host });
+    try {
+      const home = mkdtempSync(join(tmpdir(), "a3s-push-basic-"));
+      const auths = { [front.host]: { auth: Buffer.from("ann:secret").toString("base64") } };
+      writeFileSync(join(home, "auth.json"), JSON.stringify({ auths }));
+      const power = openPowerContext(pathsFor(home), {
+        A3S_POWER_REGISTRY: registry.host,
+        DOCKER_CONFIG: home,
+      });
+      const name = `${front.host}/ann/tiny:1`;
+      await localCopy(name, power);
+      await pushModel(power, { name });
+      const patches = uploads.requests.filter((r) => r.method === "PATCH");
+      expect(patches.length).toBe(tiny.layers.length + 1);
+      expect(uploads.requests.filter((r) => r.authorization)).toEqual([]);
+      expect(front.requests.filter((r) => r.method === "PUT" && r.path.includes("/manifests/"))).toEqual([
+        expect.objectContaining({ authorization: true }),
+      ]);
+      const stored = await fetch(`${secured.url}/v2/ann/tiny/manifests/1`, {
+        method: "HEAD",
+        headers: { authorization: basic, accept: "application/vnd.docker.distribution.manifest.v2+json" },
+      });
+      expect(stored.headers.get("docker-content-digest")).toBe(tiny.manifestDigest);
+    } finally {
+      uploads.stop();
+      front.stop();
+    }
   });
 });
 

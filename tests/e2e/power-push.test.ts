@@ -4,6 +4,7 @@
  * back into a fresh home.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Ollama } from "ollama";
 import { writeGguf } from "../fixtures/gguf.ts";
 import { type BuiltModel, pushModel as publish } from "../fixtures/models.ts";
 import { type Registry, startRegistry } from "../fixtures/registry.ts";
@@ -194,6 +195,15 @@ describe("POST /api/push", () => {
     const once = await push({ model: "served/tiny:1", stream: false });
     expect(once.status).toBe(200);
     expect(await once.json()).toEqual({ status: "success" });
+
+    // The official client, streamed and not.
+    const ollama = new Ollama({ host: url });
+    const statuses: string[] = [];
+    for await (const part of await ollama.push({ model: "served/tiny:1", stream: true }))
+      statuses.push(part.status);
+    expect(statuses.at(0)).toBe("retrieving manifest");
+    expect(statuses.at(-1)).toBe("success");
+    expect((await ollama.push({ model: "served/tiny:1" })).status).toBe("success");
 
     const refused = await push({ name: "registry.ollama.ai/library/tiny:1" });
     expect(lines(await refused.text())[0]?.error).toMatch(/cannot push/);

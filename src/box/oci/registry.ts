@@ -119,7 +119,7 @@ export class RegistryClient {
   }
 
   async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
-    const response = await this.send(repository, "pull", `/v2/${repository}/manifests/${reference}`, {
+    const response = await this.request(repository, "pull", `/v2/${repository}/manifests/${reference}`, {
       headers: { accept: MANIFEST_ACCEPT },
     });
     if (response.status === 404) {
@@ -160,7 +160,7 @@ export class RegistryClient {
    */
   async getBlob(repository: string, digest: string, offset = 0, signal?: AbortSignal): Promise<HttpResponse> {
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const response = await this.send(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
+    const response = await this.request(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
       headers,
       ...(signal ? { signal } : {}),
     });
@@ -187,7 +187,7 @@ export class RegistryClient {
     end: number,
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
-    const response = await this.send(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
+    const response = await this.request(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
       headers: { range: `bytes=${start}-${end}` },
       ...(signal ? { signal } : {}),
     });
@@ -246,22 +246,12 @@ export class RegistryClient {
   }
 
   /**
-   * A request to the registry for an operation this client has no method for (uploads): `target` is
-   * a /v2/ path or a URL the registry handed out (an upload Location, maybe on another host), `actions`
-   * the token scope it needs ("pull,push"). A body is given as a function, so the retry after a 401
-   * can send a stream again. The caller reads the response, whatever its status.
+   * Sends a request with whatever auth the registry asks for, retrying once after a 401. Public for
+   * operations without a method here (uploads): `target` is a /v2/ path or a URL the registry handed
+   * out (an upload Location, maybe on another host), `actions` the token scope ("pull,push"). A body
+   * is a function, so the retry after a 401 can send a stream again. Any status is returned.
    */
   async request(
-    repository: string,
-    actions: string,
-    target: string,
-    options: Omit<HttpOptions, "body"> & { body?: () => HttpBody } = {},
-  ): Promise<HttpResponse> {
-    return this.send(repository, actions, target, options);
-  }
-
-  /** Sends a request with whatever auth the registry asks for, retrying once after a 401. */
-  private async send(
     repository: string,
     actions: string,
     target: string,
@@ -269,17 +259,18 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     const origin = await this.resolveOrigin();
     const url = new URL(target, origin);
-    // Credentials are for the registry only: an upload Location on another host (object storage)
-    // carries its own authorisation in the URL.
-    if (url.origin !== origin) return httpRequest(url, { ...options, ...(body ? { body: body() } : {}) });
-    const scope = `repository:${repository}:${actions}`;
-    const attempt = () =>
+    const send = (auth: Record<string, string>) =>
       httpRequest(url, {
         ...options,
         ...(body ? { body: body() } : {}),
-        headers: { ...options.headers, ...this.authorization(scope) },
+        headers: { ...options.headers, ...auth },
         ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
       });
+    // Credentials are for the registry only: an upload Location on another host (object storage)
+    // carries its own authorisation in the URL.
+    if (url.origin !== origin) return send({});
+    const scope = `repository:${repository}:${actions}`;
+    const attempt = () => send(this.authorization(scope));
     const first = await attempt();
     if (first.status !== 401) return first;
     const challenge = headerValue(first, "www-authenticate") ?? "";

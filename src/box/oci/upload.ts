@@ -268,11 +268,14 @@ export async function uploadBlob(
     }
     await response.body.dump();
   } catch (err) {
-    // Best effort: tell the registry to drop what it holds of this upload.
-    await client
-      .request(repository, PUSH, location, { method: "DELETE" })
-      .then((response) => response.body.dump())
-      .catch(() => {});
+    // Best effort: tell the registry to drop what it holds of this upload. Not after Ctrl-C, which
+    // should not wait on the network; registries purge abandoned uploads by themselves.
+    if (!signal?.aborted) {
+      await client
+        .request(repository, PUSH, location, { method: "DELETE", retries: 0 })
+        .then((response) => response.body.dump())
+        .catch(() => {});
+    }
     throw err;
   }
 }
