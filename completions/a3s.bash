@@ -83,7 +83,6 @@ _a3s_spec() {
     'a3s box image help' | \
     'a3s box logout' | \
     'a3s box help' | \
-    'a3s power push' | \
     'a3s power list' | \
     'a3s power rm' | \
     'a3s power cp' | \
@@ -218,7 +217,8 @@ _a3s_spec() {
       options='-h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'
       ;;
-    'a3s power pull')
+    'a3s power pull' | \
+    'a3s power push')
       commands=''
       options='--insecure -h --help --version --json -q --quiet --no-color --home -v --verbose'
       valued='--home'

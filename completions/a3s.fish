@@ -556,7 +556,7 @@ complete -c a3s -n '__a3s_at a3s box login' -l insecure -d 'allow plain HTTP to 
 # a3s power
 complete -c a3s -n '__a3s_at a3s power' -f
 complete -c a3s -n '__a3s_at a3s power' -a 'pull' -d 'Pull a model from a registry (Ollama\'s by default; see power.registry)'
-complete -c a3s -n '__a3s_at a3s power' -a 'push' -d 'Push a model to a registry'
+complete -c a3s -n '__a3s_at a3s power' -a 'push' -d 'Push a model to an OCI registry (copy it to host/namespace/model:tag first)'
 complete -c a3s -n '__a3s_at a3s power' -a 'list' -d 'List local models'
 complete -c a3s -n '__a3s_at a3s power' -a 'show' -d 'Show a model\'s details, parameters, template, license and GGUF metadata'
 complete -c a3s -n '__a3s_at a3s power' -a 'rm' -d 'Remove models (blobs no other model uses are deleted)'
@@ -573,6 +573,7 @@ complete -c a3s -n '__a3s_at a3s power' -a 'help' -d 'display help for command'
 complete -c a3s -n '__a3s_at a3s power pull' -l insecure -d 'allow plain HTTP to the registry'
 
 # a3s power push
+complete -c a3s -n '__a3s_at a3s power push' -l insecure -d 'allow plain HTTP to the registry'
 
 # a3s power list
 

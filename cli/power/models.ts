@@ -1,15 +1,15 @@
 /**
- * Model commands with Ollama's shapes: pull, list, show, rm, cp. `--json` gives what Ollama's API
- * returns (/api/pull's stream, /api/tags, /api/show).
+ * Model commands with Ollama's shapes: pull, push, list, show, rm, cp. `--json` gives what Ollama's
+ * API returns (/api/pull's and /api/push's streams, /api/tags, /api/show).
  */
 import { Command } from "commander";
 import { A3sError } from "../../src/core/errors.ts";
 import { timeAgo } from "../format.ts";
 import { formatColumns } from "./columns.ts";
 import { openPower } from "./open.ts";
-import { humanBytes, pullRenderer } from "./render-pull.ts";
+import { humanBytes, progressRenderer } from "./render-progress.ts";
 
-/** Aborts on Ctrl-C so the parts downloaded so far are kept for the next pull to resume. */
+/** Aborts on Ctrl-C: a pull keeps the parts downloaded so far to resume; a push stops cleanly. */
 function interruptible(): AbortSignal {
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
@@ -24,9 +24,31 @@ export function pullCommand(): Command {
     .action(async (model: string, options: { insecure?: boolean }, command: Command) => {
       const { out, power } = await openPower(command);
       const { pullModel } = await import("../../src/power/pull.ts");
-      const renderer = pullRenderer(out);
+      const renderer = progressRenderer(out);
       try {
         await pullModel(power, {
+          name: model,
+          insecure: options.insecure === true,
+          signal: interruptible(),
+          onEvent: (event) => renderer.onEvent(event),
+        });
+      } finally {
+        renderer.done();
+      }
+    });
+}
+
+export function pushCommand(): Command {
+  return new Command("push")
+    .description("Push a model to an OCI registry (copy it to host/namespace/model:tag first)")
+    .argument("<model>", "local model named as in the registry, e.g. host:5000/me/llama3.2:3b")
+    .option("--insecure", "allow plain HTTP to the registry")
+    .action(async (model: string, options: { insecure?: boolean }, command: Command) => {
+      const { out, power } = await openPower(command);
+      const { pushModel } = await import("../../src/power/push.ts");
+      const renderer = progressRenderer(out);
+      try {
+        await pushModel(power, {
           name: model,
           insecure: options.insecure === true,
           signal: interruptible(),

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ShowResponse } from "../../src/power/show.ts";
-import { formatBlobLine, humanBytes } from "./render-pull.ts";
+import { formatBlobLine, humanBytes } from "./render-progress.ts";
 import { formatShow } from "./render-show.ts";
 
 describe("power renderers", () => {

@@ -10,7 +10,7 @@ import type { Stats } from "../../src/power/engine/engine.ts";
 import type { ChatMessage } from "../../src/power/engine/messages.ts";
 import type { Output } from "../output.ts";
 import { openPower } from "./open.ts";
-import { pullRenderer } from "./render-pull.ts";
+import { progressRenderer } from "./render-progress.ts";
 import { serverUrl } from "./serve.ts";
 
 interface RunOptions {
@@ -75,7 +75,7 @@ async function ensurePulled(power: PowerContext, model: string, out: Output): Pr
     import("../../src/power/pull.ts"),
   ]);
   if (power.store.get(parseModelName(model, power.registry.host))) return;
-  const renderer = pullRenderer(out);
+  const renderer = progressRenderer(out);
   try {
     await pullModel(power, { name: model, onEvent: (event) => renderer.onEvent(event) });
   } finally {

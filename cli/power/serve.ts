@@ -8,7 +8,7 @@ import { clientUrl, parseHostPort } from "../../src/power/server/address.ts";
 import { timeAgo } from "../format.ts";
 import { formatColumns } from "./columns.ts";
 import { openPower } from "./open.ts";
-import { humanBytes } from "./render-pull.ts";
+import { humanBytes } from "./render-progress.ts";
 
 export function serveCommand(): Command {
   return new Command("serve")

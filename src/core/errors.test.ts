@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { A3sError, EXIT_CODES, fromSystemError, notImplemented } from "./errors.ts";
+import { A3sError, EXIT_CODES, fromSystemError } from "./errors.ts";
 
 describe("A3sError", () => {
   test("takes its exit code from the table", () => {
@@ -34,13 +34,6 @@ describe("A3sError", () => {
       runtime: 8,
       interrupted: 130,
     });
-  });
-
-  test("not implemented has its own code", () => {
-    const err = notImplemented("power pull");
-    expect(err.code).toBe("unimplemented");
-    expect(err.exitCode).toBe(EXIT_CODES.unimplemented);
-    expect(err.message).toContain("a3s power pull");
   });
 
   test("system errors map by errno", () => {

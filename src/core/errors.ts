@@ -69,9 +69,3 @@ export function fromSystemError(err: unknown, what: string): A3sError {
       return new A3sError("internal", `${what}: ${detail}`, { cause: err });
   }
 }
-
-export function notImplemented(command: string): A3sError {
-  return new A3sError("unimplemented", `'a3s ${command}' is not implemented yet`, {
-    hint: "this subsystem is on the roadmap; see 'a3s --help' for what works today",
-  });
-}

@@ -63,9 +63,10 @@ export function shortDigest(digest: string): string {
   return digest.replace(/^sha256:/, "").slice(0, 12);
 }
 
-function progressEvent(blob: Descriptor, completed: number): PullEvent {
+/** `{"status":"pulling <12 hex>",…}`; push reports its blobs the same way with "pushing". */
+export function progressEvent(blob: Descriptor, completed: number, verb = "pulling"): PullEvent {
   return {
-    status: `pulling ${shortDigest(blob.digest)}`,
+    status: `${verb} ${shortDigest(blob.digest)}`,
     digest: blob.digest,
     ...(blob.size > 0 ? { total: blob.size } : {}),
     ...(completed > 0 ? { completed } : {}),
@@ -84,7 +85,7 @@ function checkInterrupted(signal: AbortSignal | undefined): void {
  * At most one progress message per interval, and never a stale last one: a value held back is sent
  * when the interval ends (so a stalled download still shows how far it got).
  */
-function throttle(send: (completed: number) => void) {
+export function throttle(send: (completed: number) => void) {
   let last = 0;
   let pending: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;

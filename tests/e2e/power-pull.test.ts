@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { humanBytes } from "../../cli/power/render-pull.ts";
+import { humanBytes } from "../../cli/power/render-progress.ts";
 import { parameterCount, parseGgufHeader } from "../../src/power/gguf.ts";
 import { humanNumber, type ShowResponse } from "../../src/power/show.ts";
 import { LLAMA3_CHAT_TEMPLATE, writeGguf } from "../fixtures/gguf.ts";

@@ -4,7 +4,13 @@
  */
 import { createHash } from "node:crypto";
 import { A3sError } from "../../core/errors.ts";
-import { type HttpOptions, type HttpResponse, headerValue, httpRequest } from "../../core/http.ts";
+import {
+  type HttpBody,
+  type HttpOptions,
+  type HttpResponse,
+  headerValue,
+  httpRequest,
+} from "../../core/http.ts";
 import { logger } from "../../core/log.ts";
 import { parseChallenges } from "./challenge.ts";
 import type { Credentials } from "./credentials.ts";
@@ -113,7 +119,7 @@ export class RegistryClient {
   }
 
   async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
-    const response = await this.send(repository, "pull", `/v2/${repository}/manifests/${reference}`, {
+    const response = await this.request(repository, "pull", `/v2/${repository}/manifests/${reference}`, {
       headers: { accept: MANIFEST_ACCEPT },
     });
     if (response.status === 404) {
@@ -154,7 +160,7 @@ export class RegistryClient {
    */
   async getBlob(repository: string, digest: string, offset = 0, signal?: AbortSignal): Promise<HttpResponse> {
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const response = await this.send(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
+    const response = await this.request(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
       headers,
       ...(signal ? { signal } : {}),
     });
@@ -181,7 +187,7 @@ export class RegistryClient {
     end: number,
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
-    const response = await this.send(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
+    const response = await this.request(repository, "pull", `/v2/${repository}/blobs/${digest}`, {
       headers: { range: `bytes=${start}-${end}` },
       ...(signal ? { signal } : {}),
     });
@@ -239,21 +245,32 @@ export class RegistryClient {
     }
   }
 
-  /** Sends a request with whatever auth the registry asks for, retrying once after a 401. */
-  private async send(
+  /**
+   * Sends a request with whatever auth the registry asks for, retrying once after a 401. Public for
+   * operations without a method here (uploads): `target` is a /v2/ path or a URL the registry handed
+   * out (an upload Location, maybe on another host), `actions` the token scope ("pull,push"). A body
+   * is a function, so the retry after a 401 can send a stream again. Any status is returned.
+   */
+  async request(
     repository: string,
     actions: string,
-    path: string,
-    options: HttpOptions = {},
+    target: string,
+    { body, ...options }: Omit<HttpOptions, "body"> & { body?: () => HttpBody } = {},
   ): Promise<HttpResponse> {
     const origin = await this.resolveOrigin();
-    const scope = `repository:${repository}:${actions}`;
-    const attempt = () =>
-      httpRequest(`${origin}${path}`, {
+    const url = new URL(target, origin);
+    const send = (auth: Record<string, string>) =>
+      httpRequest(url, {
         ...options,
-        headers: { ...options.headers, ...this.authorization(scope) },
+        ...(body ? { body: body() } : {}),
+        headers: { ...options.headers, ...auth },
         ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
       });
+    // Credentials are for the registry only: an upload Location on another host (object storage)
+    // carries its own authorisation in the URL.
+    if (url.origin !== origin) return send({});
+    const scope = `repository:${repository}:${actions}`;
+    const attempt = () => send(this.authorization(scope));
     const first = await attempt();
     if (first.status !== 401) return first;
     const challenge = headerValue(first, "www-authenticate") ?? "";
@@ -262,7 +279,7 @@ export class RegistryClient {
     const second = await attempt();
     if (second.status === 401) {
       await second.body.dump();
-      throw this.unauthorized(repository);
+      throw this.unauthorized(scope);
     }
     return second;
   }
@@ -290,7 +307,7 @@ export class RegistryClient {
       this.useBasic = true;
       return;
     }
-    throw this.unauthorized(scope.split(":")[1] ?? "");
+    throw this.unauthorized(scope);
   }
 
   /** Docker's token protocol: GET realm?service=…&scope=…, with Basic credentials when we have them. */
@@ -315,6 +332,7 @@ export class RegistryClient {
     });
     if (response.status === 401 || response.status === 403) {
       await response.body.dump();
+      if (!this.credentials && scope) throw this.unauthorized(scope);
       throw new A3sError("permission", `${this.registry}: the token server refused the credentials`, {
         hint: `log in again: a3s box login ${this.registry}`,
       });
@@ -338,15 +356,18 @@ export class RegistryClient {
     return { value, expiresAt: Date.now() + lifetime - 10_000 };
   }
 
-  private unauthorized(repository: string): A3sError {
+  /** `scope` is "repository:<name>:<actions>"; the name may hold ':' (a port) — actions follow the last. */
+  private unauthorized(scope: string): A3sError {
+    const repository = scope.slice(scope.indexOf(":") + 1, scope.lastIndexOf(":"));
+    const action = scope.endsWith("push") ? "push" : "pull";
     return this.credentials
       ? new A3sError(
           "permission",
-          `${this.registry}: access to ${repository} denied for ${this.credentials.username}`,
+          `${this.registry}: ${action} access to ${repository} denied for ${this.credentials.username}`,
         )
       : new A3sError(
           "permission",
-          `pull access denied for ${this.registry}/${repository}: the repository does not exist or requires login`,
+          `${action} access denied for ${this.registry}/${repository}: the repository does not exist or requires login`,
           { hint: `a3s box login ${this.registry}` },
         );
   }

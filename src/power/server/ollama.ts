@@ -11,6 +11,7 @@ import { mergeOptions, parseKeepAlive } from "../engine/options.ts";
 import { type Modelfile, parseModelfile, parseParameter } from "../modelfile.ts";
 import { parseModelName } from "../name.ts";
 import { pullModel } from "../pull.ts";
+import { pushModel } from "../push.ts";
 import { showModel } from "../show.ts";
 import { digestHex } from "../store.ts";
 import { tagsEntry } from "../tags.ts";
@@ -93,7 +94,8 @@ const EmbedSchema = named({
 
 const EmbeddingsSchema = named({ prompt: z.string().default(""), options: Options, keep_alive: KeepAlive });
 const ShowSchema = named({ verbose: z.boolean().optional() });
-const PullSchema = named({ insecure: z.boolean().optional(), stream: z.boolean().default(true) });
+/** /api/pull and /api/push take the same fields. */
+const TransferSchema = named({ insecure: z.boolean().optional(), stream: z.boolean().default(true) });
 const ModelOnlySchema = named({});
 const CreateSchema = named({
   from: z.string().optional(),
@@ -316,24 +318,27 @@ export function ollamaRoutes(ctx: ServerContext) {
     return json({ embedding: result.embeddings[0] ?? [] });
   }
 
-  async function pull(request: Request): Promise<Response> {
-    const body = await readBody(request, PullSchema);
-    const run = (signal: AbortSignal, onEvent?: (event: object) => void) =>
-      pullModel(power, { name: body.model, insecure: body.insecure === true, signal, onEvent }).then(() =>
-        engine.invalidate(),
+  /** /api/pull and /api/push: Ollama's status messages as NDJSON, or one {"status":"success"}. */
+  function transfer(operation: typeof pullModel | typeof pushModel) {
+    return async (request: Request): Promise<Response> => {
+      const body = await readBody(request, TransferSchema);
+      const run = (signal: AbortSignal, onEvent?: (event: object) => void) =>
+        operation(power, { name: body.model, insecure: body.insecure === true, signal, onEvent }).then(() =>
+          engine.invalidate(),
+        );
+      if (!body.stream) {
+        await run(request.signal);
+        return json({ status: "success" });
+      }
+      return streamed(
+        request,
+        NDJSON,
+        async ({ write, signal }) => {
+          await run(signal, (event) => write(`${JSON.stringify(event)}\n`));
+        },
+        (err) => `${JSON.stringify({ error: messageOf(err) })}\n`,
       );
-    if (!body.stream) {
-      await run(request.signal);
-      return json({ status: "success" });
-    }
-    return streamed(
-      request,
-      NDJSON,
-      async ({ write, signal }) => {
-        await run(signal, (event) => write(`${JSON.stringify(event)}\n`));
-      },
-      (err) => `${JSON.stringify({ error: messageOf(err) })}\n`,
-    );
+    };
   }
 
   async function show(request: Request): Promise<Response> {
@@ -415,7 +420,8 @@ export function ollamaRoutes(ctx: ServerContext) {
     chat,
     embed,
     embeddings,
-    pull,
+    pull: transfer(pullModel),
+    push: transfer(pushModel),
     show,
     create,
     copy,

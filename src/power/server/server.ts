@@ -146,6 +146,7 @@ export function startPowerServer(power: PowerContext, options: ServeOptions): Ru
     "POST /api/embed": ollama.embed,
     "POST /api/embeddings": ollama.embeddings,
     "POST /api/pull": ollama.pull,
+    "POST /api/push": ollama.push,
     "POST /api/show": ollama.show,
     "POST /api/create": ollama.create,
     "POST /api/copy": ollama.copy,

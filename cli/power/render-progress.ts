@@ -1,13 +1,14 @@
 /**
- * Renders a pull's event stream the way `ollama pull` does: a line per status on a terminal, with a
- * progress bar for each blob; each status once in a pipe; Ollama's JSON messages with --json.
+ * Renders a pull's or a push's event stream the way `ollama pull` / `ollama push` do: a line per
+ * status on a terminal, with a progress bar for each blob; each status once in a pipe; Ollama's JSON
+ * messages with --json.
  */
-import type { PullEvent } from "../../src/power/pull.ts";
+import type { PullEvent as ProgressEvent } from "../../src/power/pull.ts";
 import type { Output } from "../output.ts";
 import { ProgressView } from "../progress.ts";
 
-export interface PullRenderer {
-  onEvent(event: PullEvent): void;
+export interface ProgressRenderer {
+  onEvent(event: ProgressEvent): void;
   done(): void;
 }
 
@@ -29,7 +30,7 @@ export function humanBytes(bytes: number): string {
 const BAR_WIDTH = 30;
 
 /** `pulling dde5aa3fc5ff:  45% ▕█████████           ▏ 912 MB/2.0 GB` */
-export function formatBlobLine(event: PullEvent): string {
+export function formatBlobLine(event: ProgressEvent): string {
   const total = event.total ?? 0;
   const completed = event.completed ?? 0;
   const ratio = total > 0 ? Math.min(1, completed / total) : 1;
@@ -40,7 +41,7 @@ export function formatBlobLine(event: PullEvent): string {
   return `${event.status}: ${percent} ${bar} ${amount}`;
 }
 
-export function pullRenderer(out: Output): PullRenderer {
+export function progressRenderer(out: Output): ProgressRenderer {
   if (out.json) return { onEvent: (event) => out.jsonLine(event), done: () => {} };
   if (out.quiet) return { onEvent: () => {}, done: () => {} };
   if (!out.interactive) {
