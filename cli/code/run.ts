@@ -60,6 +60,8 @@ function narrate(out: Output, event: AgentEvent): void {
   if (!out.interactive) return;
   if (event.type === "tool_call")
     out.stderr.write(out.style("dim", `● ${event.name} ${briefInput(event.input)}\n`));
+  else if (event.type === "subagent_step")
+    out.stderr.write(out.style("dim", `  ⎿ ${event.name} ${briefInput(event.input)}\n`));
   else if (event.type === "tool_result" && event.isError) {
     out.stderr.write(out.style("yellow", `  ⎿ ${event.summary ?? firstLine(event.content)}\n`));
   } else if (event.type === "retry") {

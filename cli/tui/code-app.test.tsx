@@ -153,6 +153,53 @@ describe("transcript", () => {
     expect(frame).toContain("☐ Run the tests");
   });
 
+  test("a running subagent shows its latest tool calls under the task; when done, how many it made", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ui = renderTui({
+      scripts: [
+        async (turn) => {
+          turn.emit({
+            type: "tool_call",
+            id: "task1",
+            name: "task",
+            input: { description: "find the parser" },
+          });
+          for (const path of ["a.ts", "b.ts", "c.ts", "d.ts"]) {
+            turn.emit({
+              type: "subagent_step",
+              parentId: "task1",
+              name: "read",
+              input: { path: `src/${path}` },
+            });
+          }
+          await held;
+          turn.emit({
+            type: "tool_result",
+            id: "task1",
+            name: "task",
+            content: "The parser is in src/d.ts.",
+            isError: false,
+            summary: "Subagent done: find the parser",
+            durationMs: 40,
+          });
+          turn.finish();
+        },
+      ],
+    });
+    await ui.press("where is the parser", KEYS.enter);
+    const running = await ui.waitFor((f) => f.includes("Read(src/d.ts)"), "the subagent's steps");
+    expect(running).toContain("Running… (4 tool uses)");
+    expect(running).toContain("Read(src/b.ts)");
+    expect(running).not.toContain("Read(src/a.ts)");
+    release();
+    const done = await ui.waitFor((f) => f.includes("Subagent done"), "the report");
+    expect(done).toContain("⎿ Subagent done: find the parser (4 tool uses)");
+    expect(done).not.toContain("Read(src/d.ts)");
+  });
+
   test("finished items wrap to the terminal's width (Static is absolutely positioned)", async () => {
     const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
     const ui = renderTui({ scripts: [answer(`> ${long}\n\n- ${long}\n`)] });

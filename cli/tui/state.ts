@@ -35,8 +35,15 @@ export type Item =
       input?: Record<string, unknown>;
       denied?: string;
       result?: ToolResultView;
+      /** The tools a subagent started by this `task` call has called so far. */
+      steps?: SubagentStep[];
     }
   | { kind: "notice"; key: number; tone: NoticeTone; text: string };
+
+export interface SubagentStep {
+  name: string;
+  input: Record<string, unknown>;
+}
 
 export type NoticeTone = "info" | "dim" | "error" | "warning";
 
@@ -256,6 +263,11 @@ function onEvent(state: TuiState, event: AgentEvent): TuiState {
       });
     case "todo":
       return { ...state, todos: event.items };
+    case "subagent_step":
+      return updateTool(state, event.parentId, (item) => ({
+        ...item,
+        steps: [...(item.steps ?? []), { name: event.name, input: event.input }],
+      }));
     case "error":
       return push(state, { kind: "notice", tone: "error", text: `Error: ${event.message}` });
     case "final": {

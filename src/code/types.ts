@@ -125,6 +125,8 @@ export interface ToolContext {
   state: Map<string, unknown>;
   /** Runs a subagent for the `task` tool; absent inside subagents (no recursion). */
   runSubagent?: (request: SubagentRequest) => Promise<string>;
+  /** The id of the tool call being run, which events about its progress refer to. */
+  toolUseId?: string;
 }
 
 export interface SubagentRequest {
@@ -132,6 +134,8 @@ export interface SubagentRequest {
   prompt: string;
   /** A defined agent's name (.a3s/agents/<name>.md) or undefined for the general one. */
   agent?: string;
+  /** The `task` call that starts it; its steps are reported under that id. */
+  toolUseId?: string;
 }
 
 export interface Tool<Input = Record<string, unknown>> {
@@ -217,6 +221,8 @@ export type AgentEvent =
   | { type: "retry"; attempt: number; delayMs: number; reason: string }
   | { type: "compaction"; beforeTokens: number; afterTokens: number; method: "prune" | "summary" }
   | { type: "todo"; items: TodoItem[] }
+  /** A tool call a subagent makes, under the `task` call (`parentId`) that started it. */
+  | { type: "subagent_step"; parentId: string; name: string; input: Record<string, unknown> }
   | { type: "error"; code: string; message: string }
   | {
       type: "final";

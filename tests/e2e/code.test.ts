@@ -271,6 +271,7 @@ describe("subagents and compaction", () => {
     fake
       .reply()
       .tool("task", { description: "review sum", prompt: "Review sum.sh", subagent_type: "reviewer" });
+    fake.reply().tool("read", { file_path: "sum.sh" });
     fake.reply().text("sum.sh subtracts instead of adding.").stop();
     fake.reply().text("The reviewer found the bug.").stop();
     const result = expectExit(
@@ -283,12 +284,17 @@ describe("subagents and compaction", () => {
     const sub = fake.requests[first + 1]?.body;
     expect(JSON.stringify(sub.system)).toContain("You review shell scripts. Be terse.");
     expect((sub.tools as Array<{ name: string }>).map((t) => t.name).sort()).toEqual(["grep", "read"]);
-    const report = events(result.stdout).find((e) => e.type === "tool_result") as Extract<
-      AgentEvent,
-      { type: "tool_result" }
-    >;
+    const all = events(result.stdout);
+    // The parent's stream shows the subagent's tool calls under the task call, not as its own.
+    const task = all.find((e) => e.type === "tool_call") as Extract<AgentEvent, { type: "tool_call" }>;
+    expect(task.name).toBe("task");
+    expect(all.filter((e) => e.type === "tool_call")).toHaveLength(1);
+    expect(all.filter((e) => e.type === "subagent_step")).toEqual([
+      { type: "subagent_step", parentId: task.id, name: "read", input: { file_path: "sum.sh" } },
+    ]);
+    const report = all.find((e) => e.type === "tool_result") as Extract<AgentEvent, { type: "tool_result" }>;
     expect(report.content).toContain("subtracts instead of adding");
-    expect(JSON.stringify(fake.requests[first + 2]?.body.messages)).toContain("subtracts instead of adding");
+    expect(JSON.stringify(fake.requests[first + 3]?.body.messages)).toContain("subtracts instead of adding");
     const sessions = expectExit(await a3s(["code", "sessions", "ls", "--all", "--json"], { home }), 0).json<
       Array<{ parentId: string | null }>
     >();

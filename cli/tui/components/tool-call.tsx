@@ -7,6 +7,8 @@ import type { Item } from "../state.ts";
 import { useTheme } from "../theme.tsx";
 
 const MAX_DIFF_LINES = 40;
+/** A running subagent shows its latest few tool calls; the rest is counted. */
+const SUBAGENT_STEPS_SHOWN = 3;
 
 export function ToolCall({
   item,
@@ -28,6 +30,9 @@ export function ToolCall({
         : item.input
           ? "Running…"
           : "…";
+  const steps = item.steps ?? [];
+  const counted = steps.length > 0 ? ` (${steps.length} tool use${steps.length === 1 ? "" : "s"})` : "";
+  const recent = result ? [] : steps.slice(-SUBAGENT_STEPS_SHOWN);
   return (
     <Box flexDirection="column">
       <Text>
@@ -42,8 +47,19 @@ export function ToolCall({
           <Text dimColor>⎿ </Text>
         </Box>
         <Box flexDirection="column" flexShrink={1}>
+          {recent.map((step, index) => {
+            const stepArgument = keyArgument(step.input);
+            return (
+              // biome-ignore lint/suspicious/noArrayIndexKey: steps are only appended
+              <Text key={steps.length - recent.length + index} dimColor>
+                {toolTitle(step.name)}
+                {stepArgument ? `(${oneLine(stepArgument, 120)})` : ""}
+              </Text>
+            );
+          })}
           <Text color={result?.isError ? theme.error : undefined} dimColor={!result?.isError}>
             {oneLine(summary, 200)}
+            {counted}
           </Text>
           {result?.display?.kind === "diff" ? <Diff diff={result.display.diff} /> : null}
           {result?.display?.kind === "todo" ? <TodoList items={result.display.items} /> : null}

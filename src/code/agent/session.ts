@@ -62,6 +62,8 @@ export interface SubagentParent {
   model: ResolvedModel;
   approver: ((request: ApprovalRequest) => Promise<ApprovalAnswer>) | undefined;
   signal: AbortSignal;
+  /** The parent's event stream, where a subagent's steps are shown under its task call. */
+  emit: (event: AgentEvent) => void;
 }
 
 export class AgentSession implements CodeSession {
@@ -218,7 +220,13 @@ export class AgentSession implements CodeSession {
           toolContext: (signal) => {
             const context = setup.toolContext(signal, this.id);
             if (!setup.subagents) return context;
-            const parent = { id: this.id, model: resolved, approver: this.approver, signal };
+            const parent = {
+              id: this.id,
+              model: resolved,
+              approver: this.approver,
+              signal,
+              emit: (event: AgentEvent) => this.emit(event),
+            };
             return { ...context, runSubagent: setup.subagents(parent) };
           },
           store: setup.store,

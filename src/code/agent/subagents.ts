@@ -67,8 +67,17 @@ export function subagentRunner(options: SubagentOptions) {
           maxTokens: setup.maxTokens,
           contextWindow: model.contextWindow,
           costOf: model.costOf,
-          // The parent shows the task call and its result; the subagent's own steps stay in its session.
-          emit: () => {},
+          // The parent shows the task call, each tool the subagent calls under it, and the report; the
+          // subagent's text and everything else stay in its own session.
+          emit: (event) => {
+            if (event.type !== "tool_call" || request.toolUseId === undefined) return;
+            parent.emit({
+              type: "subagent_step",
+              parentId: request.toolUseId,
+              name: event.name,
+              input: event.input,
+            });
+          },
         },
         parent.signal,
       );

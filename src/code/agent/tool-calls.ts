@@ -180,7 +180,7 @@ async function execute(item: Prepared, deps: ToolCallDeps): Promise<ToolResultBl
   } else if (deps.context.signal.aborted) {
     result = INTERRUPTED;
   } else {
-    result = await runOne(item.tool, item.input, deps);
+    result = await runOne(item.tool, item.input, item.call.id, deps);
     const feedback = deps.hooks
       ? await deps.hooks.postToolUse(item.tool.ruleName, item.input, result)
       : undefined;
@@ -206,9 +206,14 @@ async function execute(item: Prepared, deps: ToolCallDeps): Promise<ToolResultBl
   };
 }
 
-async function runOne(tool: Tool, input: Record<string, unknown>, deps: ToolCallDeps): Promise<ToolResult> {
+async function runOne(
+  tool: Tool,
+  input: Record<string, unknown>,
+  toolUseId: string,
+  deps: ToolCallDeps,
+): Promise<ToolResult> {
   try {
-    return await tool.run(input, deps.context);
+    return await tool.run(input, { ...deps.context, toolUseId });
   } catch (err) {
     if (deps.context.signal.aborted)
       return { content: "Interrupted by the user while running.", isError: true };

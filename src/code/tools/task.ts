@@ -47,6 +47,7 @@ async function runTask(value: Input, ctx: ToolContext): Promise<ToolResult> {
     description: value.description,
     prompt: value.prompt,
     ...(value.subagent_type !== undefined ? { agent: value.subagent_type } : {}),
+    ...(ctx.toolUseId !== undefined ? { toolUseId: ctx.toolUseId } : {}),
   });
   return { content: report, summary: `Subagent done: ${value.description}` };
 }
