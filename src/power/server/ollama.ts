@@ -1,27 +1,20 @@
 /**
  * Ollama's HTTP API (docs/api.md): the routes the official `ollama` clients call, with its request
- * fields, NDJSON streaming, final statistics in nanoseconds and `{"error": …}` bodies.
+ * fields, NDJSON streaming, final statistics in nanoseconds and `{"error": …}` bodies. This module
+ * holds inference (generate, chat, embed, ps, load and unload); model management is in
+ * ollama-models.ts and joins the same route object.
  */
 import { z } from "zod";
-import { A3sError } from "../../core/errors.ts";
-import { checkCreateSource, createModel } from "../create.ts";
 import type { Completion } from "../engine/engine.ts";
 import type { ChatMessage, ToolDefinition } from "../engine/messages.ts";
 import { mergeOptions, parseKeepAlive } from "../engine/options.ts";
-import { type Modelfile, parseModelfile, parseParameter } from "../modelfile.ts";
-import { parseModelName } from "../name.ts";
-import { pullModel } from "../pull.ts";
-import { pushModel } from "../push.ts";
-import { showModel } from "../show.ts";
-import { digestHex } from "../store.ts";
-import { tagsEntry } from "../tags.ts";
 import { json, messageOf, ollamaError, readBody, streamed } from "./http.ts";
+import { ollamaModelRoutes } from "./ollama-models.ts";
+import { NDJSON, named } from "./ollama-schema.ts";
 import type { ServerContext } from "./server.ts";
 
 /** The Ollama version whose API this server implements; clients gate features on it. */
 export const OLLAMA_API_VERSION = "0.12.6";
-
-const NDJSON = "application/x-ndjson";
 
 const Options = z.record(z.string(), z.unknown()).optional();
 const KeepAlive = z.union([z.string(), z.number()]).optional();
@@ -48,19 +41,6 @@ const ToolSchema = z.object({
     parameters: z.record(z.string(), z.unknown()).optional(),
   }),
 });
-
-/** `model` is the field today; `name` is what older clients send. */
-function nameAsModel(value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  const body = value as Record<string, unknown>;
-  return body.model ? body : { ...body, model: body.name };
-}
-
-const named = <T extends z.ZodRawShape>(shape: T) =>
-  z.preprocess(
-    nameAsModel,
-    z.object({ model: z.string({ error: "model is required" }).min(1, "model is required"), ...shape }),
-  );
 
 const GenerateSchema = named({
   prompt: z.string().default(""),
@@ -93,28 +73,6 @@ const EmbedSchema = named({
 });
 
 const EmbeddingsSchema = named({ prompt: z.string().default(""), options: Options, keep_alive: KeepAlive });
-const ShowSchema = named({ verbose: z.boolean().optional() });
-/** /api/pull and /api/push take the same fields. */
-const TransferSchema = named({ insecure: z.boolean().optional(), stream: z.boolean().default(true) });
-const ModelOnlySchema = named({});
-const CreateSchema = named({
-  from: z.string().optional(),
-  files: z.record(z.string(), z.string()).optional(),
-  adapters: z.record(z.string(), z.string()).optional(),
-  template: z.string().optional(),
-  system: z.string().optional(),
-  license: z.union([z.string(), z.array(z.string())]).optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
-  messages: z
-    .array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() }))
-    .optional(),
-  /** The pre-0.5 API: the whole Modelfile as text. */
-  modelfile: z.string().optional(),
-  quantize: z.string().optional(),
-  stream: z.boolean().default(true),
-});
-
-const CopySchema = z.object({ source: z.string().min(1), destination: z.string().min(1) });
 
 const formatOf = (format: z.infer<typeof Format>) => (format === "" ? undefined : format);
 
@@ -139,7 +97,7 @@ function finalStats(completion: Completion) {
 }
 
 export function ollamaRoutes(ctx: ServerContext) {
-  const { engine, power } = ctx;
+  const { engine } = ctx;
 
   async function generate(request: Request): Promise<Response> {
     const body = await readBody(request, GenerateSchema);
@@ -318,78 +276,6 @@ export function ollamaRoutes(ctx: ServerContext) {
     return json({ embedding: result.embeddings[0] ?? [] });
   }
 
-  /** /api/pull and /api/push: Ollama's status messages as NDJSON, or one {"status":"success"}. */
-  function transfer(operation: typeof pullModel | typeof pushModel) {
-    return async (request: Request): Promise<Response> => {
-      const body = await readBody(request, TransferSchema);
-      const run = (signal: AbortSignal, onEvent?: (event: object) => void) =>
-        operation(power, { name: body.model, insecure: body.insecure === true, signal, onEvent }).then(() =>
-          engine.invalidate(),
-        );
-      if (!body.stream) {
-        await run(request.signal);
-        return json({ status: "success" });
-      }
-      return streamed(
-        request,
-        NDJSON,
-        async ({ write, signal }) => {
-          await run(signal, (event) => write(`${JSON.stringify(event)}\n`));
-        },
-        (err) => `${JSON.stringify({ error: messageOf(err) })}\n`,
-      );
-    };
-  }
-
-  async function show(request: Request): Promise<Response> {
-    const body = await readBody(request, ShowSchema);
-    return json((await showModel(power, body.model, { verbose: body.verbose === true })).show);
-  }
-
-  async function create(request: Request): Promise<Response> {
-    const body = await readBody(request, CreateSchema);
-    if (body.quantize)
-      throw new A3sError("usage", "quantize is not supported: create from an already quantized GGUF");
-    const modelfile = body.modelfile ? parseModelfile(body.modelfile) : modelfileOf(body);
-    // A missing base model is a 404 before any status is streamed.
-    checkCreateSource(power, modelfile.from[0] ?? "", process.cwd());
-    const run = (onEvent?: (event: object) => void) =>
-      createModel(power, { name: body.model, modelfile, baseDir: process.cwd(), onEvent }).then(() =>
-        engine.invalidate(),
-      );
-    if (!body.stream) {
-      await run();
-      return json({ status: "success" });
-    }
-    return streamed(
-      request,
-      NDJSON,
-      async ({ write }) => run((event) => write(`${JSON.stringify(event)}\n`)),
-      (err) => `${JSON.stringify({ error: messageOf(err) })}\n`,
-    );
-  }
-
-  async function copy(request: Request): Promise<Response> {
-    const body = await readBody(request, CopySchema);
-    const host = power.registry.host;
-    power.store.copy(parseModelName(body.source, host), parseModelName(body.destination, host), body.source);
-    engine.invalidate();
-    return new Response(null, { status: 200 });
-  }
-
-  async function remove(request: Request): Promise<Response> {
-    const body = await readBody(request, ModelOnlySchema);
-    const name = parseModelName(body.model, power.registry.host);
-    await engine.unload(body.model);
-    power.store.remove(name, body.model);
-    engine.invalidate();
-    return new Response(null, { status: 200 });
-  }
-
-  function tags(): Response {
-    return json({ models: power.store.list().map((record) => tagsEntry(record, power.registry.host)) });
-  }
-
   function ps(): Response {
     const models = engine.loaded().map((loaded) => ({
       name: loaded.meta.name,
@@ -404,64 +290,15 @@ export function ollamaRoutes(ctx: ServerContext) {
     return json({ models });
   }
 
-  function headBlob(digest: string): Response {
-    return new Response(null, { status: power.store.hasBlob(checkedDigest(digest)) ? 200 : 404 });
-  }
-
-  async function postBlob(digest: string, request: Request): Promise<Response> {
-    const checked = checkedDigest(digest);
-    if (power.store.hasBlob(checked)) return new Response(null, { status: 201 });
-    await power.store.putBlobStream(checked, request.body);
-    return new Response(null, { status: 201 });
-  }
-
   return {
     generate,
     chat,
     embed,
     embeddings,
-    pull: transfer(pullModel),
-    push: transfer(pushModel),
-    show,
-    create,
-    copy,
-    remove,
-    tags,
+    ...ollamaModelRoutes(ctx),
     ps,
-    headBlob,
-    postBlob,
     error: ollamaError,
   };
-}
-
-/** The JSON form of /api/create as a Modelfile: FROM a model or the uploaded GGUF in `files`. */
-function modelfileOf(body: z.infer<typeof CreateSchema>): Omit<Modelfile, "deprecated"> {
-  const gguf =
-    Object.entries(body.files ?? {}).find(([file]) => file.endsWith(".gguf")) ??
-    Object.entries(body.files ?? {})[0];
-  const from = gguf?.[1] ?? body.from;
-  if (!from) throw new A3sError("usage", "neither 'from' nor 'files' was given");
-  const parameters: Modelfile["parameters"] = {};
-  for (const [key, value] of Object.entries(body.parameters ?? {})) {
-    if (key === "stop") parameters.stop = (Array.isArray(value) ? value : [value]).map(String);
-    else parameters[key] = parseParameter(key, String(value)) as number | boolean;
-  }
-  return {
-    from: [from],
-    adapters: Object.values(body.adapters ?? {}),
-    template: body.template,
-    system: body.system,
-    parameters,
-    licenses:
-      body.license === undefined ? [] : typeof body.license === "string" ? [body.license] : body.license,
-    messages: body.messages ?? [],
-  };
-}
-
-function checkedDigest(digest: string): string {
-  const normalized = digest.replace(/^sha256-/, "sha256:");
-  digestHex(normalized);
-  return normalized;
 }
 
 /** Ollama shows a model kept forever as expiring in the far future, not as null. */
