@@ -16,17 +16,28 @@ function interruptible(): AbortSignal {
   return controller.signal;
 }
 
-export function pullCommand(): Command {
-  return new Command("pull")
-    .description("Pull a model from a registry (Ollama's by default; see power.registry)")
-    .argument("<model>", "model name, e.g. llama3.2, llama3.2:3b, user/model:tag, host/ns/model:tag")
+type Transfer = (
+  power: import("../../src/power/context.ts").PowerContext,
+  options: Pick<import("../../src/power/pull.ts").PullOptions, "name" | "insecure" | "signal" | "onEvent">,
+) => Promise<unknown>;
+
+/** pull and push take the same options and render the same kind of status stream. */
+function transferCommand(
+  name: string,
+  description: string,
+  argument: string,
+  load: () => Promise<Transfer>,
+): Command {
+  return new Command(name)
+    .description(description)
+    .argument("<model>", argument)
     .option("--insecure", "allow plain HTTP to the registry")
     .action(async (model: string, options: { insecure?: boolean }, command: Command) => {
       const { out, power } = await openPower(command);
-      const { pullModel } = await import("../../src/power/pull.ts");
+      const transfer = await load();
       const renderer = progressRenderer(out);
       try {
-        await pullModel(power, {
+        await transfer(power, {
           name: model,
           insecure: options.insecure === true,
           signal: interruptible(),
@@ -38,26 +49,22 @@ export function pullCommand(): Command {
     });
 }
 
+export function pullCommand(): Command {
+  return transferCommand(
+    "pull",
+    "Pull a model from a registry (Ollama's by default; see power.registry)",
+    "model name, e.g. llama3.2, llama3.2:3b, user/model:tag, host/ns/model:tag",
+    async () => (await import("../../src/power/pull.ts")).pullModel,
+  );
+}
+
 export function pushCommand(): Command {
-  return new Command("push")
-    .description("Push a model to an OCI registry (copy it to host/namespace/model:tag first)")
-    .argument("<model>", "local model named as in the registry, e.g. host:5000/me/llama3.2:3b")
-    .option("--insecure", "allow plain HTTP to the registry")
-    .action(async (model: string, options: { insecure?: boolean }, command: Command) => {
-      const { out, power } = await openPower(command);
-      const { pushModel } = await import("../../src/power/push.ts");
-      const renderer = progressRenderer(out);
-      try {
-        await pushModel(power, {
-          name: model,
-          insecure: options.insecure === true,
-          signal: interruptible(),
-          onEvent: (event) => renderer.onEvent(event),
-        });
-      } finally {
-        renderer.done();
-      }
-    });
+  return transferCommand(
+    "push",
+    "Push a model to an OCI registry (copy it to host/namespace/model:tag first)",
+    "local model named as in the registry, e.g. host:5000/me/llama3.2:3b",
+    async () => (await import("../../src/power/push.ts")).pushModel,
+  );
 }
 
 export function listCommand(): Command {
