@@ -10,6 +10,7 @@ import type { BunPlugin } from "bun";
 import { create as createTar } from "tar";
 import pkg from "../package.json" with { type: "json" };
 import { findKernel } from "../src/box/microvm/kernel.ts";
+import { SHORT_RUN_JIT_POLICY } from "../src/core/jit.ts";
 import { pathsFor, resolveHome } from "../src/core/paths.ts";
 import { buildInit } from "./build-init.ts";
 import { copyLlamaAssets, llamaAssetsPlugin, llamaPlatformPackage } from "./lib/llama-assets.ts";
@@ -58,14 +59,6 @@ function gitCommit(): string {
   return dirty.stdout.toString().trim() === "" ? sha : `${sha}-dirty`;
 }
 
-/**
- * JavaScriptCore's tier-up thresholds scaled by this much at start (long-running commands restore 1:
- * src/core/jit.ts). Measured here: `box ps` 23.4 -> 19.9 ms and 26 -> 17 ms of user CPU; a cold
- * `box pull` of 121 MiB spends ~15% less CPU, most of it JIT compiler threads optimising code that
- * was about to finish anyway.
- */
-const JIT_POLICY = 10;
-
 async function compile(target: Target, outfile: string, commit: string): Promise<void> {
   const llamaPackage = llamaPlatformPackage(target.os, target.arch);
   const result = await Bun.build({
@@ -76,7 +69,7 @@ async function compile(target: Target, outfile: string, commit: string): Promise
       outfile,
       autoloadDotenv: false,
       autoloadBunfig: false,
-      jitPolicy: JIT_POLICY,
+      jitPolicy: SHORT_RUN_JIT_POLICY,
     },
     bytecode: true,
     format: "esm",

@@ -105,32 +105,19 @@ export async function pullImage(box: BoxContext, options: PullOptions): Promise<
   const { digest: manifestDigest, mediaType: manifestMediaType } = fetched;
   // Kept verbatim so `save` reproduces the registry's manifest digest.
   box.blobs.putBytes(manifestDigest, fetched.bytes);
-  const configBytes = await fetchConfig(box, client, endpoint, manifest.config);
-  const config = parseImageConfig(configBytes);
-  checkPlatform(config, platform);
-  const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) {
-    throw new A3sError(
-      "integrity",
-      `image config lists ${diffIds.length} layers but the manifest has ${manifest.layers.length}`,
-    );
-  }
-  const layers: LayerRecord[] = manifest.layers.map((layer, i) => ({
-    digest: layer.digest,
-    diffId: diffIds[i] as string,
-    size: layer.size,
-    mediaType: layer.mediaType,
-  }));
-
-  const existing = box.images.get(manifest.config.digest);
-  const complete = (l: LayerRecord) => box.blobs.has(l.digest) && box.layers.has(l.diffId);
-  const tag = tagName(ref);
-  const upToDate = tag !== undefined && existing?.tags.includes(tag) === true && layers.every(complete);
-
-  let downloadedBytes = 0;
-  if (!layers.every(complete)) {
-    downloadedBytes = await fetchLayers(box, client, endpoint.repository, layers, emit, options.signal);
-  }
+  const workers = new UnpackWorkers();
+  // Unpack workers boot (a VM each, the tar parser) while the config is fetched.
+  workers.prestart(manifest.layers.filter((layer) => !box.blobs.has(layer.digest)).length);
+  const { config, layers, upToDate, downloadedBytes } = await pullLayers(box, {
+    client,
+    endpoint,
+    manifest,
+    ref,
+    workers,
+    emit,
+    platform,
+    ...(options.signal ? { signal: options.signal } : {}),
+  }).finally(() => workers.close());
   box.images.save(
     {
       id: manifest.config.digest,
@@ -154,6 +141,47 @@ export async function pullImage(box: BoxContext, options: PullOptions): Promise<
       : `Status: Downloaded newer image for ${name}`,
   });
   return { reference: formatReference(ref), digest: top.digest, image, platform, upToDate, downloadedBytes };
+}
+
+interface LayerPull {
+  client: RegistryClient;
+  endpoint: Endpoint;
+  manifest: ImageManifest;
+  ref: ImageReference;
+  platform: Platform;
+  workers: UnpackWorkers;
+  emit: (event: PullEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** Fetches the config, then whatever layers the store lacks (downloaded and unpacked). */
+async function pullLayers(
+  box: BoxContext,
+  { client, endpoint, manifest, ref, platform, workers, emit, signal }: LayerPull,
+): Promise<{ config: ImageConfig; layers: LayerRecord[]; upToDate: boolean; downloadedBytes: number }> {
+  const config = parseImageConfig(await fetchConfig(box, client, endpoint, manifest.config));
+  checkPlatform(config, platform);
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw new A3sError(
+      "integrity",
+      `image config lists ${diffIds.length} layers but the manifest has ${manifest.layers.length}`,
+    );
+  }
+  const layers: LayerRecord[] = manifest.layers.map((layer, i) => ({
+    digest: layer.digest,
+    diffId: diffIds[i] as string,
+    size: layer.size,
+    mediaType: layer.mediaType,
+  }));
+  const existing = box.images.get(manifest.config.digest);
+  const complete = (l: LayerRecord) => box.blobs.has(l.digest) && box.layers.has(l.diffId);
+  const tag = tagName(ref);
+  const upToDate = tag !== undefined && existing?.tags.includes(tag) === true && layers.every(complete);
+  const downloadedBytes = layers.every(complete)
+    ? 0
+    : await fetchLayers(box, client, endpoint.repository, layers, workers, emit, signal);
+  return { config, layers, upToDate, downloadedBytes };
 }
 
 async function resolveManifest(
@@ -236,6 +264,7 @@ async function fetchLayers(
   client: RegistryClient,
   repository: string,
   layers: LayerRecord[],
+  workers: UnpackWorkers,
   emit: (event: PullEvent) => void,
   signal: AbortSignal | undefined,
 ): Promise<number> {
@@ -251,7 +280,6 @@ async function fetchLayers(
   }
   for (const layer of pending) emit({ status: "Waiting", id: shortId(layer.digest) });
   // Workers unpack each layer while it downloads; a finished download frees its slot at once.
-  const workers = new UnpackWorkers();
   const unpacks: Promise<void>[] = [];
   const keep = (unpack: Promise<void>) => {
     unpack.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
@@ -269,19 +297,15 @@ async function fetchLayers(
     emit({ status: "Download complete", id: shortId(layer.digest) });
     keep(result.unpacked);
   };
-  try {
-    let failure: unknown;
-    await runBounded(pending, box.config.box.maxConcurrentDownloads, work).catch((err: unknown) => {
-      failure = err;
-    });
-    // Layers that unpack fine are kept for the next pull even when another one fails this one.
-    for (const outcome of await Promise.allSettled(unpacks)) {
-      if (outcome.status === "rejected") failure ??= outcome.reason;
-    }
-    if (failure !== undefined) throw failure;
-  } finally {
-    await workers.close();
+  let failure: unknown;
+  await runBounded(pending, box.config.box.maxConcurrentDownloads, work).catch((err: unknown) => {
+    failure = err;
+  });
+  // Layers that unpack fine are kept for the next pull even when another one fails this one.
+  for (const outcome of await Promise.allSettled(unpacks)) {
+    if (outcome.status === "rejected") failure ??= outcome.reason;
   }
+  if (failure !== undefined) throw failure;
   return downloaded;
 }
 

@@ -201,10 +201,7 @@ export class RegistryClient {
 
   private async resolveOrigin(): Promise<string> {
     if (this.origin !== undefined) return this.origin;
-    // HTTPS wins whenever it answers. An insecure registry is probed over plain HTTP at the same time,
-    // so a registry on loopback costs one round trip instead of a failed TLS handshake and then one.
-    const schemes = this.insecure ? ["https", "http"] : ["https"];
-    const probes = schemes.map((scheme) => {
+    const ping = (scheme: "https" | "http") => {
       const origin = `${scheme}://${this.host}`;
       return this.probe(origin).then(
         () => ({ origin, error: undefined }),
@@ -213,10 +210,14 @@ export class RegistryClient {
           return { origin, error };
         },
       );
-    });
+    };
+    const schemes = this.probeOrder();
+    // Loopback one scheme at a time (plain HTTP, first, answers without any TLS being set up); other
+    // registries all at once, the first scheme winning whenever it answers.
+    const started = isLoopbackRegistry(this.registry) ? undefined : schemes.map(ping);
     let lastError: unknown;
-    for (const probe of probes) {
-      const { origin, error } = await probe;
+    for (const [index, scheme] of schemes.entries()) {
+      const { origin, error } = await (started?.[index] ?? ping(scheme));
       if (error === undefined) {
         this.origin = origin;
         return origin;
@@ -231,6 +232,16 @@ export class RegistryClient {
       });
     }
     throw lastError;
+  }
+
+  /**
+   * HTTPS, and plain HTTP too for an insecure registry. Loopback tries plain HTTP first: nothing
+   * leaves the machine, a registry there rarely speaks TLS, and one that does refuses the plain
+   * request (HTTP 400), so HTTPS is tried next.
+   */
+  private probeOrder(): Array<"https" | "http"> {
+    if (!this.insecure) return ["https"];
+    return isLoopbackRegistry(this.registry) ? ["http", "https"] : ["https", "http"];
   }
 
   /** GET /v2/: a registry answers 200, or 401 when it wants credentials. */

@@ -12,8 +12,12 @@ import { corrupt } from "./errors.ts";
 import type { FileSink, LayerWriter } from "./writer.ts";
 import { ZstdFrames } from "./zstd-frames.ts";
 
-/** Decompressor output chunks: 16 KiB (the default) costs a third more time in per-chunk overhead. */
-const DECODE_CHUNK = 1 << 17;
+/**
+ * Decompressor output chunks. Every chunk crosses the stream, hash, tar parser and file write once:
+ * 16 KiB (the default) spends a third of the unpack in per-chunk overhead, and 1 MiB takes ~10 ms
+ * off a cold pull of 121 MiB against 128 KiB.
+ */
+const DECODE_CHUNK = 1 << 20;
 
 /** The tar package, loaded when a layer is first unpacked rather than at every a3s start. */
 async function loadTar(): Promise<typeof import("tar")> {

@@ -3,11 +3,16 @@
  * sends, several at once, and answers with the result or the error.
  */
 import { A3sError } from "../../../core/errors.ts";
+import { settleForShortRun } from "../../../core/jit.ts";
 import { unpackLayer } from "../unpack.ts";
 import { GrowingFile } from "./growing-file.ts";
 import type { WorkerReply, WorkerRequest } from "./workers.ts";
 
 declare const self: Worker;
+
+settleForShortRun();
+// The tar parser loads while the first download starts rather than when its bytes arrive.
+void import("tar");
 
 const PROGRESS_INTERVAL_MS = 100;
 

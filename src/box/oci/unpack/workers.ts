@@ -76,6 +76,11 @@ export class UnpackWorkers {
 
   constructor(private readonly size = defaultWorkerCount()) {}
 
+  /** Boots workers for `jobs` coming jobs ahead of the first, so their start overlaps other work. */
+  prestart(jobs: number): void {
+    while (!this.closed && this.slots.length < Math.min(jobs, this.size)) this.spawn();
+  }
+
   unpack(
     source: WorkerSource,
     target: string,
@@ -109,10 +114,18 @@ export class UnpackWorkers {
 
   /**
    * Ends the workers; jobs still running reject, once their threads are gone (so nothing writes into
-   * a staging directory while it is being removed).
+   * a staging directory while it is being removed). Idle workers are not waited for: nothing of theirs
+   * can outlive them, and the process need not stay up while their VMs are torn down.
    */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.running.size === 0) {
+      for (const { worker } of this.slots) {
+        worker.unref();
+        worker.terminate();
+      }
+      return;
+    }
     await Promise.all(
       this.slots.map(
         ({ worker }) =>
