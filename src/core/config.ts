@@ -9,6 +9,11 @@ import { z } from "zod";
 import { A3sError, fromSystemError } from "./errors.ts";
 import { writeFileAtomic } from "./fs.ts";
 
+// zod compiles a parser for each object schema on its first use; a command that parses its config
+// once pays ~1.7 ms for that (measured in the binary), more than interpreting the schema costs.
+// Process-wide: no zod schema here is parsed in a loop hot enough to win it back.
+z.config({ jitless: true });
+
 const ProviderSchema = z.strictObject({
   type: z.enum(["anthropic", "openai"]),
   baseUrl: z.string().url().optional(),

@@ -76,14 +76,21 @@ export class BlobStore {
 
   /**
    * Opens a writer that appends to the blob's partial file from `offset` (0 starts over), hashing
-   * as it goes. `commit()` verifies size and digest before the blob becomes visible.
+   * as it goes. `commit()` verifies size and digest before the blob becomes visible. With `hash:
+   * false` the caller digests the bytes elsewhere (an unpack worker reading them back) and hands
+   * the digest to `commit()`.
    */
-  async writer(digest: string, expectedSize: number, offset: number): Promise<BlobWriter> {
+  async writer(
+    digest: string,
+    expectedSize: number,
+    offset: number,
+    { hash: hashing = true }: { hash?: boolean } = {},
+  ): Promise<BlobWriter> {
     mkdirSync(this.ingestDir, { recursive: true });
     mkdirSync(this.dir, { recursive: true });
     const partial = this.partialPath(digest);
-    const hash = createHash("sha256");
-    if (offset > 0) await hashFile(partial, hash, offset);
+    const hash = hashing ? createHash("sha256") : undefined;
+    if (hash && offset > 0) await hashFile(partial, hash, offset);
     const fd = openSync(partial, offset > 0 ? "r+" : "w", 0o644);
     if (offset > 0) ftruncateSync(fd, offset);
     return new BlobWriter(this, digest, expectedSize, partial, fd, hash, offset);
@@ -118,7 +125,7 @@ export class BlobWriter {
     private readonly partial: string,
     /** Written synchronously: a chunk reaches the page cache faster than a thread-pool round trip. */
     private readonly fd: number,
-    private readonly hash: Hash,
+    private readonly hash: Hash | undefined,
     public written: number,
   ) {}
 
@@ -130,7 +137,7 @@ export class BlobWriter {
         `blob ${this.digest} is larger than the ${this.expectedSize} bytes declared`,
       );
     }
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     let offset = 0;
     while (offset < chunk.length) {
       offset += writeSync(this.fd, chunk, offset, chunk.length - offset, this.written + offset);
@@ -138,21 +145,31 @@ export class BlobWriter {
     this.written += chunk.length;
   }
 
-  /** Verifies and moves the blob into the store; on mismatch nothing is stored and the partial is gone. */
-  async commit(): Promise<void> {
+  /**
+   * Verifies and moves the blob into the store; on mismatch nothing is stored and the partial is gone.
+   * `computed` is the digest of the bytes written, taken elsewhere; without it, they are hashed here.
+   */
+  async commit(computed?: string): Promise<void> {
     await this.close();
-    const actual = `sha256:${this.hash.digest("hex")}`;
-    if (this.written !== this.expectedSize || actual !== this.digest) {
+    const sized = this.written === this.expectedSize;
+    const actual = sized ? (computed ?? (await this.digestWritten())) : undefined;
+    if (!sized || actual !== this.digest) {
       rmSync(this.partial, { force: true });
-      const detail =
-        this.written !== this.expectedSize
-          ? `${this.written} bytes received, ${this.expectedSize} expected`
-          : `content hashes to ${actual}`;
+      const detail = sized
+        ? `content hashes to ${actual}`
+        : `${this.written} bytes received, ${this.expectedSize} expected`;
       throw new A3sError("integrity", `blob ${this.digest} failed verification: ${detail}`, {
         hint: "the registry or a proxy served corrupt data; nothing was stored, pull again",
       });
     }
     renameSync(this.partial, this.store.path(this.digest));
+  }
+
+  private async digestWritten(): Promise<string> {
+    if (this.hash) return `sha256:${this.hash.digest("hex")}`;
+    const hash = createHash("sha256");
+    await hashFile(this.partial, hash, this.written);
+    return `sha256:${hash.digest("hex")}`;
   }
 
   /** Keeps what was written so the next pull resumes from it. */

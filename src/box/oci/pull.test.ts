@@ -178,6 +178,32 @@ describe("pull", () => {
     }
   });
 
+  test("a well-formed blob served for another digest unpacks, but is refused and nothing is kept", async () => {
+    // Same size, other content: only the digest the unpack worker takes of what it read tells them apart.
+    const wanted = buildLayer([{ path: "etc/motd", content: "the layer the manifest names\n" }], "none");
+    const served = buildLayer([{ path: "etc/motd", content: "the layer a registry swapped\n" }], "none");
+    expect(served.blob.length).toBe(wanted.blob.length);
+    await pushImage(registry, "test/swapped", "1", { layers: [wanted] });
+    const hex = wanted.digest.slice(7);
+    const data = join(registry.storage, "docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+    const original = new Uint8Array(await Bun.file(data).arrayBuffer());
+    writeFileSync(data, served.blob);
+    try {
+      const box = newBox();
+      await expectA3sErrorAsync(
+        pullImage(box, { reference: `${registry.host}/test/swapped:1` }),
+        "integrity",
+        /failed verification: content hashes to sha256:/,
+      );
+      expect(box.blobs.has(wanted.digest)).toBe(false);
+      expect(readdirSync(join(box.paths.images, "ingest"))).toEqual([]);
+      expect(box.images.list()).toEqual([]);
+      expectLayerCache(box, []);
+    } finally {
+      writeFileSync(data, original);
+    }
+  });
+
   test("an interrupted download resumes with a Range request", async () => {
     const layers = [busyboxLayer("none")];
     await pushImage(registry, "test/resume", "1", { layers });

@@ -288,13 +288,12 @@ async function fetchLayers(
   const work = async (layer: LayerRecord) => {
     if (box.blobs.has(layer.digest)) {
       const extraction = extract(box, workers, layer, { path: box.blobs.path(layer.digest) }, emit);
-      extraction.end();
+      void extraction.end();
       keep(extraction.done);
       return;
     }
     const result = await downloadWithRetry(box, client, repository, layer, emit, signal, workers);
     downloaded += result.bytes;
-    emit({ status: "Download complete", id: shortId(layer.digest) });
     keep(result.unpacked);
   };
   let failure: unknown;
@@ -314,20 +313,27 @@ const GROW_STEP = 1 << 20;
 
 interface Extraction {
   grow(available: number): void;
-  /** The blob is complete and verified: the worker reads it to the end. */
-  end(): void;
+  /**
+   * All of the blob is on disk: the worker reads it to the end. Resolves with the digest of what it
+   * read, or undefined if the unpack stopped first.
+   */
+  end(): Promise<string | undefined>;
   abort(): Promise<void>;
   /** Settles when the layer is in the cache (or failed to get there). */
   done: Promise<void>;
 }
 
-/** Unpacks a layer into the layer cache on a worker, from its blob or from its download as it grows. */
+/**
+ * Unpacks a layer into the layer cache on a worker, from its blob or from its download as it grows.
+ * The layer enters the cache once it is unpacked and `verified` (its blob in the store) has resolved.
+ */
 function extract(
   box: BoxContext,
   workers: UnpackWorkers,
   layer: LayerRecord,
   source: WorkerSource,
   emit: (event: PullEvent) => void,
+  verified: Promise<void> = Promise.resolve(),
 ): Extraction {
   const id = shortId(layer.digest);
   const staging = box.layers.stage(layer.diffId);
@@ -340,16 +346,16 @@ function extract(
       if (complete) emit({ status: "Extracting", id, progressDetail: { current, total } });
     },
   });
-  const done = job.done.then(
-    (result) => {
-      box.layers.commit(staging, layer.diffId, result);
-      emit({ status: "Pull complete", id });
-    },
-    (err: unknown) => {
-      box.layers.discard(staging);
-      throw err;
-    },
-  );
+  const discard = (err: unknown) => {
+    box.layers.discard(staging);
+    throw err;
+  };
+  // Only after the worker is done with the staging directory is it committed or removed.
+  const done = job.done.then(async (result) => {
+    await verified.catch(discard);
+    box.layers.commit(staging, layer.diffId, result);
+    emit({ status: "Pull complete", id });
+  }, discard);
   return {
     grow: (available) => {
       if (available - notified < GROW_STEP) return;
@@ -359,6 +365,7 @@ function extract(
     end: () => {
       complete = true;
       job.end();
+      return job.digest;
     },
     abort: async () => {
       job.abort();
@@ -392,13 +399,14 @@ async function downloadWithRetry(
 interface Downloaded {
   /** Bytes received (less than the layer's size when a partial download was resumed). */
   bytes: number;
-  /** Settles when the layer is unpacked into the cache. */
+  /** Settles when the blob is verified and the layer unpacked into the cache. */
   unpacked: Promise<void>;
 }
 
 /**
  * Streams one layer into the blob store, resuming from a partial download when there is one, while a
- * worker unpacks what has arrived. Resolves once the blob is verified; the unpack may still be running.
+ * worker unpacks what has arrived. Resolves once all of it is written, freeing the download slot; the
+ * blob is verified (by the worker, which hashes what it reads) and the unpack finished after that.
  */
 async function downloadLayer(
   box: BoxContext,
@@ -415,46 +423,58 @@ async function downloadLayer(
   const response = await client.getBlob(repository, layer.digest, offset, signal);
   if (offset > 0 && response.status !== 206) offset = 0;
   if (offset > 0) log.info(`resuming ${layer.digest} at ${offset} of ${layer.size} bytes`);
-  const writer = await box.blobs.writer(layer.digest, layer.size, offset);
+  const unpacking = !box.layers.has(layer.diffId);
+  const writer = await box.blobs.writer(layer.digest, layer.size, offset, { hash: !unpacking });
   let extraction: Extraction | undefined;
   let unpacked = Promise.resolve();
-  if (!box.layers.has(layer.diffId)) {
+  let blobStored = (): void => {};
+  let blobRefused = (_: unknown): void => {};
+  const stored = new Promise<void>((resolve, reject) => {
+    blobStored = resolve;
+    blobRefused = reject;
+  });
+  stored.catch(() => {}); // the unpack awaits it, and fails with it
+  if (unpacking) {
     // Opened before the blob can be renamed into the store; the worker reads through it.
     const fd = openSync(box.blobs.partialPath(layer.digest), "r");
-    extraction = extract(box, workers, layer, { fd, size: layer.size, available: offset }, emit);
+    extraction = extract(box, workers, layer, { fd, size: layer.size, available: offset }, emit, stored);
     unpacked = extraction.done.finally(() => closeSync(fd));
     unpacked.catch(() => {}); // the caller awaits it once the download is done
   }
   let lastReport = 0;
   try {
-    try {
-      for await (const chunk of response.body) {
-        await writer.write(chunk as Uint8Array);
-        extraction?.grow(writer.written);
-        const now = performance.now();
-        if (now - lastReport > 100) {
-          lastReport = now;
-          emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
-        }
+    for await (const chunk of response.body) {
+      await writer.write(chunk as Uint8Array);
+      extraction?.grow(writer.written);
+      const now = performance.now();
+      if (now - lastReport > 100) {
+        lastReport = now;
+        emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
       }
-    } catch (err) {
-      await writer.close();
-      if (err instanceof A3sError) throw err;
-      throw new A3sError(
-        "network",
-        `download of layer ${id} interrupted at ${writer.written} of ${layer.size} bytes`,
-        { cause: err, hint: "pull again: the download resumes where it stopped" },
-      );
     }
-    emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
-    emit({ status: "Verifying Checksum", id });
-    await writer.commit();
   } catch (err) {
+    await writer.close();
+    await extraction?.abort();
+    if (err instanceof A3sError) throw err;
+    throw new A3sError(
+      "network",
+      `download of layer ${id} interrupted at ${writer.written} of ${layer.size} bytes`,
+      { cause: err, hint: "pull again: the download resumes where it stopped" },
+    );
+  }
+  emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
+  emit({ status: "Verifying Checksum", id });
+  const verified = (async () => {
+    const digest = writer.written === layer.size ? await extraction?.end() : undefined;
+    await writer.commit(digest);
+    emit({ status: "Download complete", id });
+  })().then(blobStored, async (err: unknown) => {
+    blobRefused(err);
     await extraction?.abort();
     throw err;
-  }
-  extraction?.end();
-  return { bytes: layer.size - offset, unpacked };
+  });
+  // A corrupt blob is the error to report, rather than what unpacking its bytes ran into.
+  return { bytes: layer.size - offset, unpacked: verified.then(() => unpacked) };
 }
 
 async function runBounded<T>(

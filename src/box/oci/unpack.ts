@@ -14,7 +14,7 @@
  * calls, which keeps entries in order without a promise per entry and is the fastest way to make many
  * small files in Bun. Paths are resolved inside the target by unpack/confined-tree.ts.
  */
-import { closeSync, createReadStream, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, read, readSync, realpathSync, statSync } from "node:fs";
 import { A3sError, fromSystemError } from "../../core/errors.ts";
 import { logger } from "../../core/log.ts";
 import type { GrowingFile } from "./unpack/growing-file.ts";
@@ -64,8 +64,6 @@ export function detectCompression(firstBytes: Uint8Array): LayerCompression {
   return "none";
 }
 
-const READ_CHUNK = 1 << 20;
-
 /** `source` is a blob file, or a blob still being downloaded (read as it grows). */
 export async function unpackLayer(
   source: string | GrowingFile,
@@ -99,12 +97,42 @@ export async function unpackLayer(
 }
 
 function layerInput(source: string | GrowingFile): LayerInput {
-  if (typeof source !== "string")
-    return { stream: source.stream(), size: source.size, name: "being downloaded" };
+  return typeof source === "string" ? fileInput(source) : source;
+}
+
+/** A blob file read with the thread pool; closed once no read is in flight, so no read meets a reused fd. */
+function fileInput(path: string): LayerInput {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (err) {
+    throw fromSystemError(err, `layer ${path}`);
+  }
+  let position = 0;
+  let reading = false;
+  let closed = false;
+  const release = () => {
+    if (closed && !reading) closeSync(fd);
+  };
   return {
-    stream: createReadStream(source, { highWaterMark: READ_CHUNK }),
-    size: statSync(source, { throwIfNoEntry: false })?.size ?? 0,
-    name: source,
+    size: fstatSync(fd).size,
+    name: path,
+    read: (buffer) =>
+      new Promise((resolve, reject) => {
+        reading = true;
+        read(fd, buffer, 0, buffer.length, position, (err, bytes) => {
+          reading = false;
+          release();
+          if (err) return reject(err);
+          position += bytes;
+          resolve(bytes);
+        });
+      }),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      release();
+    },
   };
 }
 

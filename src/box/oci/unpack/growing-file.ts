@@ -1,21 +1,29 @@
 /**
  * A layer blob read while it is still being downloaded, so that unpacking keeps pace with the
  * download instead of starting after it. The downloader owns the file: it says how many bytes are on
- * disk (`grow`), that the blob is complete and verified (`end`), or that it gave up (`fail`). Reads go
+ * disk (`grow`), that all of the blob is (`end`), or that it gave up (`fail`). Reads go
  * through a descriptor opened before the download could rename the file into the blob store, and stop
- * at what the downloader has vouched for, never at the end of the file as it happens to be.
+ * at what the downloader has written, never at the end of the file as it happens to be. The reader
+ * hashes the bytes as it goes, so the blob is verified without the downloader hashing it too.
  */
+import { createHash } from "node:crypto";
 import { readSync } from "node:fs";
-import { Readable } from "node:stream";
 import { A3sError, fromSystemError } from "../../../core/errors.ts";
+import type { LayerInput } from "./pump.ts";
 
-const READ_CHUNK = 1 << 20;
-
-export class GrowingFile {
+export class GrowingFile implements LayerInput {
+  readonly name = "being downloaded";
   private available: number;
+  private position = 0;
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
+  private readonly hash = createHash("sha256");
+  private resolveDigest: ((digest: string) => void) | undefined;
+  /** The blob's digest ("sha256:<hex>"), once every one of its `size` bytes has been read. */
+  readonly digest = new Promise<string>((resolve) => {
+    this.resolveDigest = resolve;
+  });
 
   /** `fd` is open for reading and stays open until the reader is done; `available` bytes are on disk. */
   constructor(
@@ -25,6 +33,7 @@ export class GrowingFile {
     available = 0,
   ) {
     this.available = available;
+    if (size === 0) this.resolveDigest?.(`sha256:${this.hash.digest("hex")}`);
   }
 
   grow(available: number): void {
@@ -33,7 +42,7 @@ export class GrowingFile {
     this.notify();
   }
 
-  /** The blob is complete: `size` bytes, verified against its digest. */
+  /** The blob is complete: all `size` bytes are written. */
   end(): void {
     this.available = this.size;
     this.ended = true;
@@ -56,36 +65,31 @@ export class GrowingFile {
     return head;
   }
 
-  /** The blob from its first byte, each chunk delivered once the downloader has written it. */
-  stream(): Readable {
-    return Readable.from(this.chunks(), { objectMode: false, highWaterMark: READ_CHUNK });
-  }
-
-  private async *chunks(): AsyncGenerator<Buffer> {
-    let position = 0;
+  /** Reads the blob's next bytes into `buffer` once the downloader has written them; 0 at its end. */
+  async read(buffer: Uint8Array): Promise<number> {
     for (;;) {
       if (this.failure) throw this.failure;
-      if (position < this.available) {
-        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, this.available - position));
+      if (this.position < this.available) {
+        const length = Math.min(buffer.length, this.available - this.position);
         let read: number;
         try {
-          read = readSync(this.fd, chunk, 0, chunk.length, position);
+          read = readSync(this.fd, buffer, 0, length, this.position);
         } catch (err) {
           throw fromSystemError(err, "the layer being downloaded");
         }
         if (read === 0) {
           throw new A3sError(
             "internal",
-            `the layer being downloaded ends at ${position} bytes, but ${this.available} were written`,
+            `the layer being downloaded ends at ${this.position} bytes, but ${this.available} were written`,
           );
         }
-        position += read;
-        yield read === chunk.length ? chunk : chunk.subarray(0, read);
-      } else if (this.ended) {
-        return;
-      } else {
-        await this.next();
+        this.hash.update(buffer.subarray(0, read));
+        this.position += read;
+        if (this.position === this.size) this.resolveDigest?.(`sha256:${this.hash.digest("hex")}`);
+        return read;
       }
+      if (this.ended) return 0;
+      await this.next();
     }
   }
 

@@ -3,7 +3,6 @@
  * writer, hashing the uncompressed stream on the way (the layer's diff ID).
  */
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import type { ReadEntry } from "tar";
 import { A3sError, fromSystemError } from "../../../core/errors.ts";
@@ -24,19 +23,25 @@ async function loadTar(): Promise<typeof import("tar")> {
   return import("tar");
 }
 
-/** The blob as a stream of compressed bytes, with its size (for progress) and what to name in errors. */
+/** The blob's compressed bytes, read into the caller's buffers, with its size (for progress) and what to name in errors. */
 export interface LayerInput {
-  stream: Readable;
+  /** Reads the next bytes into `buffer`; resolves 0 at the end of the blob. */
+  read(buffer: Uint8Array): Promise<number>;
+  /** Releases what the input holds open; called once, at the end or on failure. */
+  close?(): void;
   size: number;
   name: string;
 }
+
+/** Bytes read from the blob at a time. */
+const READ_CHUNK = 1 << 20;
 
 /**
  * Streams blob → decompressor → tar parser → writer, settling once: on the parser's end or the first
  * failure. Resolves with the diff ID.
  */
 export async function pump(
-  { stream: input, size, name }: LayerInput,
+  input: LayerInput,
   compression: LayerCompression,
   writer: LayerWriter,
   { signal, onProgress }: UnpackOptions,
@@ -44,7 +49,7 @@ export async function pump(
   const { Parser } = await loadTar();
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      input.destroy();
+      input.close?.();
       return reject(new A3sError("interrupted", "unpacking the layer was interrupted"));
     }
     const decoder =
@@ -65,10 +70,10 @@ export async function pump(
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
+      input.close?.();
       if (err === undefined) return resolve(`sha256:${hash.digest("hex")}`);
       sink?.abandon();
       sink = undefined;
-      input.destroy();
       decoder?.destroy();
       parser.abort(err instanceof Error ? err : new Error(String(err)));
       reject(err);
@@ -86,39 +91,49 @@ export async function pump(
     const onAbort = () => settle(new A3sError("interrupted", "unpacking the layer was interrupted"));
     signal?.addEventListener("abort", onAbort, { once: true });
 
-    input.on("error", (err) => settle(err instanceof A3sError ? err : fromSystemError(err, `layer ${name}`)));
-    if (onProgress) {
-      let read = 0;
-      input.on(
-        "data",
-        guard((chunk: Buffer) => {
-          read += chunk.length;
-          onProgress(read, size);
-        }),
-      );
-    }
-    const tar = decoder ?? input;
+    const tarChunk = guard((chunk: Buffer) => {
+      tarBytes += chunk.length;
+      hash.update(chunk);
+      parser.write(chunk);
+    });
+    const tarEnd = guard(() => {
+      if (frames && !frames.complete) throw corrupt("the zstd stream ends inside a frame");
+      parser.end();
+    });
     if (decoder) {
-      if (frames) input.on("data", (chunk) => frames.push(chunk as Buffer));
-      input.pipe(decoder);
+      decoder.on("data", tarChunk);
+      decoder.on("end", tarEnd);
       decoder.on("error", (err) => settle(corrupt(err.message, err)));
     }
-    tar.on(
-      "data",
-      guard((chunk: Buffer) => {
-        tarBytes += chunk.length;
-        hash.update(chunk);
-        parser.write(chunk);
-      }),
-    );
-    tar.on(
-      "end",
-      guard(() => {
-        if (frames && !frames.complete) throw corrupt("the zstd stream ends inside a frame");
-        parser.end();
-      }),
-    );
 
+    // A decoder is done with a chunk once its write callback runs, so two buffers take turns and no
+    // memory is allocated per read. The tar parser may keep views of what it is given: an
+    // uncompressed blob is read into a fresh buffer each time.
+    const feed = async () => {
+      const buffers = decoder ? [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)] : [];
+      const consumed: Array<Promise<void>> = [];
+      let read = 0;
+      for (let turn = 0; !settled; turn++) {
+        const slot = turn % 2;
+        await consumed[slot];
+        const buffer = buffers[slot] ?? Buffer.allocUnsafe(READ_CHUNK);
+        const n = await input.read(buffer);
+        if (settled) return;
+        if (n === 0) break;
+        const chunk = buffer.subarray(0, n);
+        read += n;
+        onProgress?.(read, input.size);
+        if (!decoder) {
+          tarChunk(chunk);
+          continue;
+        }
+        frames?.push(chunk);
+        consumed[slot] = new Promise((done) => decoder.write(chunk, () => done()));
+      }
+      if (settled) return;
+      if (decoder) decoder.end();
+      else tarEnd();
+    };
     parser.on("error", (err) => settle(corrupt(err.message, err)));
     parser.on("nullBlock", () => {
       sawNullBlock = true;
@@ -169,6 +184,9 @@ export async function pump(
         writer.finish();
         settle();
       }),
+    );
+    feed().catch((err: unknown) =>
+      settle(err instanceof A3sError ? err : fromSystemError(err, `layer ${input.name}`)),
     );
   });
 }

@@ -33,6 +33,8 @@ async function run(request: Extract<WorkerRequest, { type: "unpack" }>): Promise
   const file = typeof input === "string" ? undefined : input;
   const abort = new AbortController();
   jobs.set(job, { file, abort });
+  // The digest goes out as soon as the last byte is read, ahead of the rest of the unpack.
+  void file?.digest.then((digest) => reply({ type: "digest", job, digest }));
   let lastProgress = 0;
   try {
     const result = await unpackLayer(input, request.target, {

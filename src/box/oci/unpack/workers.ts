@@ -1,7 +1,8 @@
 /**
- * Unpacking on worker threads. A pull's main thread receives, hashes and writes layer blobs; the
- * workers decompress, hash and extract them at the same time, following each download as it grows
- * (growing-file.ts), so a cold pull costs about the longer of the two instead of their sum.
+ * Unpacking on worker threads. A pull's main thread receives and writes layer blobs; the workers
+ * read them back as they grow (growing-file.ts), hash them (the blob's digest) and decompress, hash
+ * (the diff ID) and extract them at the same time, so a cold pull costs about the longer of the two
+ * instead of their sum, and the thread the network waits on does no hashing.
  */
 import { availableParallelism } from "node:os";
 import { A3sError, type ErrorCode } from "../../../core/errors.ts";
@@ -25,23 +26,30 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { type: "progress"; job: number; current: number; total: number }
+  | { type: "digest"; job: number; digest: string }
   | { type: "done"; job: number; result: UnpackResult }
   | { type: "error"; job: number; error: { code: ErrorCode; message: string; hint?: string } };
 
 export interface UnpackJob {
   /** `available` bytes of the download are on disk. */
   grow(available: number): void;
-  /** The download is complete and verified. */
+  /** All of the download is on disk. */
   end(): void;
   /** Stops the extraction; `done` rejects. */
   abort(): void;
   readonly done: Promise<UnpackResult>;
+  /**
+   * The digest of a download, once the worker has read all of it; undefined if the job ended first
+   * (or unpacks a complete blob).
+   */
+  readonly digest: Promise<string | undefined>;
 }
 
 interface Running {
   worker: Slot;
   resolve(result: UnpackResult): void;
   reject(error: Error): void;
+  digested(digest: string | undefined): void;
   onProgress: ((current: number, total: number) => void) | undefined;
 }
 
@@ -92,8 +100,12 @@ export class UnpackWorkers {
     const post = (message: WorkerRequest) => {
       if (this.running.has(job)) slot.worker.postMessage(message);
     };
+    let digested: (digest: string | undefined) => void = () => {};
+    const digest = new Promise<string | undefined>((resolve) => {
+      digested = resolve;
+    });
     const done = new Promise<UnpackResult>((resolve, reject) => {
-      this.running.set(job, { worker: slot, resolve, reject, onProgress: options.onProgress });
+      this.running.set(job, { worker: slot, resolve, reject, digested, onProgress: options.onProgress });
     });
     slot.jobs++;
     slot.worker.postMessage({
@@ -109,6 +121,7 @@ export class UnpackWorkers {
       end: () => post({ type: "end", job }),
       abort: () => post({ type: "abort", job }),
       done,
+      digest,
     };
   }
 
@@ -166,8 +179,13 @@ export class UnpackWorkers {
       running.onProgress?.(reply.current, reply.total);
       return;
     }
+    if (reply.type === "digest") {
+      running.digested(reply.digest);
+      return;
+    }
     this.running.delete(reply.job);
     running.worker.jobs--;
+    running.digested(undefined);
     if (reply.type === "done") running.resolve(reply.result);
     else running.reject(new A3sError(reply.error.code, reply.error.message, { hint: reply.error.hint }));
   }
@@ -177,6 +195,7 @@ export class UnpackWorkers {
       if (only && running.worker !== only) continue;
       this.running.delete(job);
       running.worker.jobs--;
+      running.digested(undefined);
       running.reject(error);
     }
   }
