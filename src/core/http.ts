@@ -1,13 +1,11 @@
 /**
- * The HTTP client every subsystem uses (registries, model pulls, LLM providers, search engines).
- *
- * It imports undici by file path on purpose: under Bun a bare `import "undici"` resolves to Bun's
- * built-in shim, whose request() ignores `dispatcher`, so proxies and connection pools would silently
- * not apply. The real package works under Bun and in the compiled binary.
+ * The HTTP client every subsystem uses (registries, model pulls, LLM providers, search engines), on
+ * undici (the real package, loaded by file: see undici.ts).
  */
 import type { Dispatcher } from "undici/index.js";
 import { A3sError } from "./errors.ts";
 import { logger } from "./log.ts";
+import { type UndiciParts, undici } from "./undici.ts";
 
 const log = logger("http");
 
@@ -40,14 +38,6 @@ const MAX_BACKOFF_MS = 8_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
 
-type Undici = typeof import("undici/index.js");
-let undiciModule: Undici | undefined;
-
-async function undici(): Promise<Undici> {
-  undiciModule ??= await import("undici/index.js");
-  return undiciModule;
-}
-
 let sharedDispatcher: Dispatcher | undefined;
 
 /**
@@ -60,7 +50,7 @@ export async function defaultDispatcher(env: NodeJS.ProcessEnv = process.env): P
 }
 
 export async function createDispatcher(env: NodeJS.ProcessEnv): Promise<Dispatcher> {
-  const { Agent, EnvHttpProxyAgent, interceptors } = await undici();
+  const { Agent, EnvHttpProxyAgent, redirect } = await undici();
   const proxyFor = (name: string) => env[name] ?? env[name.toLowerCase()];
   const httpProxy = proxyFor("HTTP_PROXY");
   const httpsProxy = proxyFor("HTTPS_PROXY");
@@ -73,7 +63,7 @@ export async function createDispatcher(env: NodeJS.ProcessEnv): Promise<Dispatch
           ...(noProxy ? { noProxy } : {}),
         })
       : new Agent({ connections: 16, keepAliveTimeout: 10_000 });
-  return base.compose(interceptors.redirect({ maxRedirections: 8 }));
+  return base.compose(redirect({ maxRedirections: 8 }));
 }
 
 export async function httpRequest(url: string | URL, options: HttpOptions = {}): Promise<HttpResponse> {
@@ -87,7 +77,7 @@ export async function httpRequest(url: string | URL, options: HttpOptions = {}):
   for (let attempt = 0; ; attempt++) {
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(target, {
+      response = await request(new URL(target), {
         method: method as Dispatcher.HttpMethod,
         headers: options.headers,
         body: (options.body ?? null) as Dispatcher.DispatchOptions["body"],
@@ -137,7 +127,7 @@ function isStream(body: HttpBody | undefined): boolean {
   return body !== null && body !== undefined && typeof body === "object" && "pipe" in body;
 }
 
-function isTransient(errors: Undici["errors"], err: unknown): boolean {
+function isTransient(errors: UndiciParts["errors"], err: unknown): boolean {
   if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) return true;
   if (err instanceof errors.SocketError || err instanceof errors.ConnectTimeoutError) return true;
   const code = (err as { code?: string }).code;
@@ -146,7 +136,7 @@ function isTransient(errors: Undici["errors"], err: unknown): boolean {
   );
 }
 
-function networkError(errors: Undici["errors"], url: string, err: unknown): A3sError {
+function networkError(errors: UndiciParts["errors"], url: string, err: unknown): A3sError {
   const host = safeHost(url);
   if (err instanceof errors.HeadersTimeoutError || err instanceof errors.ConnectTimeoutError) {
     return new A3sError("network", `${host} did not answer in time`, { cause: err });
