@@ -424,7 +424,10 @@ async function downloadLayer(
   if (offset > 0 && response.status !== 206) offset = 0;
   if (offset > 0) log.info(`resuming ${layer.digest} at ${offset} of ${layer.size} bytes`);
   const unpacking = !box.layers.has(layer.diffId);
-  const writer = await box.blobs.writer(layer.digest, layer.size, offset, { hash: !unpacking });
+  // The worker following the download hashes the blob as it reads it back, unless every worker has a
+  // layer already: then this thread hashes it as it arrives, so no worker carries two layers' worth.
+  const hashHere = !unpacking || workers.busy();
+  const writer = await box.blobs.writer(layer.digest, layer.size, offset, { hash: hashHere });
   let extraction: Extraction | undefined;
   let unpacked = Promise.resolve();
   let blobStored = (): void => {};
@@ -437,7 +440,8 @@ async function downloadLayer(
   if (unpacking) {
     // Opened before the blob can be renamed into the store; the worker reads through it.
     const fd = openSync(box.blobs.partialPath(layer.digest), "r");
-    extraction = extract(box, workers, layer, { fd, size: layer.size, available: offset }, emit, stored);
+    const source = { fd, size: layer.size, available: offset, digest: !hashHere };
+    extraction = extract(box, workers, layer, source, emit, stored);
     unpacked = extraction.done.finally(() => closeSync(fd));
     unpacked.catch(() => {}); // the caller awaits it once the download is done
   }

@@ -6,7 +6,7 @@
  * at what the downloader has written, never at the end of the file as it happens to be. The reader
  * hashes the bytes as it goes, so the blob is verified without the downloader hashing it too.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { readSync } from "node:fs";
 import { A3sError, fromSystemError } from "../../../core/errors.ts";
 import type { LayerInput } from "./pump.ts";
@@ -18,9 +18,9 @@ export class GrowingFile implements LayerInput {
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
-  private readonly hash = createHash("sha256");
+  private readonly hash: Hash | undefined;
   private resolveDigest: ((digest: string) => void) | undefined;
-  /** The blob's digest ("sha256:<hex>"), once every one of its `size` bytes has been read. */
+  /** The blob's digest ("sha256:<hex>"), once every one of its `size` bytes has been read (if hashing). */
   readonly digest = new Promise<string>((resolve) => {
     this.resolveDigest = resolve;
   });
@@ -31,9 +31,15 @@ export class GrowingFile implements LayerInput {
     /** The blob's final size, for progress. */
     readonly size: number,
     available = 0,
+    hashing = true,
   ) {
     this.available = available;
-    if (size === 0) this.resolveDigest?.(`sha256:${this.hash.digest("hex")}`);
+    this.hash = hashing ? createHash("sha256") : undefined;
+    if (size === 0) this.digested();
+  }
+
+  private digested(): void {
+    if (this.hash) this.resolveDigest?.(`sha256:${this.hash.digest("hex")}`);
   }
 
   grow(available: number): void {
@@ -83,9 +89,9 @@ export class GrowingFile implements LayerInput {
             `the layer being downloaded ends at ${this.position} bytes, but ${this.available} were written`,
           );
         }
-        this.hash.update(buffer.subarray(0, read));
+        this.hash?.update(buffer.subarray(0, read));
         this.position += read;
-        if (this.position === this.size) this.resolveDigest?.(`sha256:${this.hash.digest("hex")}`);
+        if (this.position === this.size) this.digested();
         return read;
       }
       if (this.ended) return 0;

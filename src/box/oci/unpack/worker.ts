@@ -29,7 +29,8 @@ function reply(message: WorkerReply): void {
 
 async function run(request: Extract<WorkerRequest, { type: "unpack" }>): Promise<void> {
   const { source, job } = request;
-  const input = "fd" in source ? new GrowingFile(source.fd, source.size, source.available) : source.path;
+  const input =
+    "fd" in source ? new GrowingFile(source.fd, source.size, source.available, source.digest) : source.path;
   const file = typeof input === "string" ? undefined : input;
   const abort = new AbortController();
   jobs.set(job, { file, abort });

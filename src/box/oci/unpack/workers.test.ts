@@ -3,6 +3,7 @@
  * (real worker threads running the same unpackLayer as the main thread).
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import {
   closeSync,
   mkdirSync,
@@ -160,16 +161,19 @@ describe("UnpackWorkers", () => {
 
       const dl = download(bytes);
       const progress: number[] = [];
-      const job = workers.unpack({ fd: dl.reader, size: bytes.length, available: 0 }, fresh(), {
-        onProgress: (current) => progress.push(current),
-      });
+      const source = { fd: dl.reader, size: bytes.length, available: 0, digest: true };
+      const job = workers.unpack(source, fresh(), { onProgress: (current) => progress.push(current) });
       while (dl.written() < bytes.length) {
         job.grow(dl.append(256 * 1024));
         await Bun.sleep(1);
       }
       job.end();
+      // The worker digests the download as it reads it back.
+      expect(await job.digest).toBe(`sha256:${createHash("sha256").update(bytes).digest("hex")}`);
       expect(await job.done).toEqual(expected);
       expect(progress.at(-1)).toBe(bytes.length);
+      const undigested = workers.unpack({ path: blob }, fresh());
+      expect(await undigested.digest).toBeUndefined();
       dl.close();
     } finally {
       await workers.close();
@@ -200,13 +204,14 @@ describe("UnpackWorkers", () => {
     const workers = new UnpackWorkers(1);
     const bytes = layerBytes("gzip");
     const dl = download(bytes);
-    const job = workers.unpack({ fd: dl.reader, size: bytes.length, available: 0 }, fresh());
+    const job = workers.unpack({ fd: dl.reader, size: bytes.length, available: 0, digest: true }, fresh());
     job.grow(dl.append(100_000));
     await Bun.sleep(10);
     job.abort();
     await expectA3sErrorAsync(job.done, "interrupted");
 
-    const waiting = workers.unpack({ fd: dl.reader, size: bytes.length, available: 0 }, fresh());
+    const source = { fd: dl.reader, size: bytes.length, available: 0, digest: false };
+    const waiting = workers.unpack(source, fresh());
     await workers.close();
     await expectA3sErrorAsync(waiting.done, "interrupted");
     expect(() => workers.unpack({ path: "/nonexistent" }, fresh())).toThrow(/closed/);

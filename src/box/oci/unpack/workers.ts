@@ -8,8 +8,13 @@ import { availableParallelism } from "node:os";
 import { A3sError, type ErrorCode } from "../../../core/errors.ts";
 import type { UnpackOptions, UnpackResult } from "../unpack.ts";
 
-/** What to unpack: a complete blob file, or a download in progress read through `fd`. */
-export type WorkerSource = { path: string } | { fd: number; size: number; available: number };
+/**
+ * What to unpack: a complete blob file, or a download in progress read through `fd` (and digested
+ * as it is read when `digest` is set).
+ */
+export type WorkerSource =
+  | { path: string }
+  | { fd: number; size: number; available: number; digest: boolean };
 
 export type WorkerRequest =
   | {
@@ -40,7 +45,7 @@ export interface UnpackJob {
   readonly done: Promise<UnpackResult>;
   /**
    * The digest of a download, once the worker has read all of it; undefined if the job ended first
-   * (or unpacks a complete blob).
+   * (or does not digest its source).
    */
   readonly digest: Promise<string | undefined>;
 }
@@ -83,6 +88,11 @@ export class UnpackWorkers {
   private closed = false;
 
   constructor(private readonly size = defaultWorkerCount()) {}
+
+  /** Every worker is unpacking a layer already, and no more may be started. */
+  busy(): boolean {
+    return this.slots.length >= this.size && this.slots.every((slot) => slot.jobs > 0);
+  }
 
   /** Boots workers for `jobs` coming jobs ahead of the first, so their start overlaps other work. */
   prestart(jobs: number): void {
