@@ -1,8 +1,9 @@
 /**
  * Image pull figures of the compiled binary side by side with Debian's skopeo, both measured in the
  * same run against one local registry (Debian's docker-registry on loopback), so the ratio is fair:
- *   - cold pull of a 5-layer image (busybox + 4 × 30 MiB), a fresh A3S_HOME / OCI dir per run,
- *     a3s and skopeo interleaved; plus the a3s download phase and unpack phase on their own;
+ *   - cold pull of a 5-layer image (busybox + 4 × 30 MiB) into an empty A3S_HOME / a fresh OCI dir
+ *     per run, a3s and skopeo interleaved; plus the a3s download phase and unpack phase on their
+ *     own, and the pull into a brand-new home (which creates the database as well);
  *   - the same pull again into a warm home (everything cached), and `box images`;
  *   - rootfs assembly of a busybox image from cached layers, in process (overlay and copy).
  *   bun bench/box-pull.ts [--runs 7] [--binary path/to/a3s]
@@ -152,8 +153,19 @@ try {
     releaseStorage(template);
   }
 
+  // A cold pull is of an image the home has never seen, into a home that exists: any earlier a3s
+  // command creates it (and its database), as skopeo's run starts with its binary installed. A pull
+  // into a brand-new home, which also creates the database, is timed apart.
+  const homeTemplate = join(scratch, "home-template");
+  run([binary, "box", "images"], { A3S_HOME: homeTemplate });
+
   progress(`cold pull, ${COLD_RUNS} runs each (+1 warm-up), interleaved`);
-  const cold = { a3s: [] as number[], downloads: [] as number[], unpack: [] as number[] };
+  const cold = {
+    a3s: [] as number[],
+    downloads: [] as number[],
+    unpack: [] as number[],
+    newHome: [] as number[],
+  };
   const reference = { skopeo: [] as number[], storage: [] as number[], tar: [] as number[] };
   for (let i = -1; i < COLD_RUNS; i++) {
     const home = join(scratch, `cold-${i}`);
@@ -161,6 +173,7 @@ try {
     const store = join(scratch, `storage-${i}`);
     const runners: Array<() => Promise<void> | void> = [
       async () => {
+        cpSync(homeTemplate, home, { recursive: true });
         settle();
         const { total, downloads } = await timedPull(binary, home, large);
         // Blobs stay, the layer cache goes: the next pull only unpacks.
@@ -171,6 +184,13 @@ try {
         cold.a3s.push(total);
         cold.downloads.push(downloads);
         cold.unpack.push(unpack);
+      },
+      async () => {
+        const newHome = join(scratch, `new-home-${i}`);
+        settle();
+        const { total } = await timedPull(binary, newHome, large);
+        if (i >= 0) cold.newHome.push(total);
+        rmSync(newHome, { recursive: true, force: true });
       },
       () => {
         settle();
@@ -214,6 +234,11 @@ try {
       ref: stats(reference.skopeo),
     },
     { label: "  a3s unpack only (blobs cached)", a3s: stats(cold.unpack), ref: stats(reference.tar) },
+    {
+      label: "  into a brand-new home (+ database)",
+      a3s: stats(cold.newHome),
+      ref: stats(reference.skopeo),
+    },
   );
   if (!storageError) {
     rows.push({
@@ -343,6 +368,8 @@ console.log(
     "  skopeo → containers-storage (overlay driver, as podman pull does) does that work too: same run,",
     "  fresh store per run. unpack only → GNU tar -xzf of the same blobs in parallel, no hashing;",
     "  rootfs copy → GNU tar -xzf of the busybox layer (a spawned process); floor → skopeo --version.",
+    "cold pull = an image the home has never seen, into an existing home (made by `a3s box images` once);",
+    "  brand-new home = the same pull into a home that does not exist yet, which creates the database too.",
     'a3s download phase = arrival of the last "Download complete" event of the --json stream (unpacking of',
     "  layers that came earlier overlaps it). unpack only = a pull into a home whose blobs are present but",
     "  whose layer cache was emptied (process start and manifest fetch included).",
