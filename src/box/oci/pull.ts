@@ -430,18 +430,13 @@ async function downloadLayer(
   const writer = await box.blobs.writer(layer.digest, layer.size, offset, { hash: hashHere });
   let extraction: Extraction | undefined;
   let unpacked = Promise.resolve();
-  let blobStored = (): void => {};
-  let blobRefused = (_: unknown): void => {};
-  const stored = new Promise<void>((resolve, reject) => {
-    blobStored = resolve;
-    blobRefused = reject;
-  });
-  stored.catch(() => {}); // the unpack awaits it, and fails with it
+  const stored = Promise.withResolvers<void>();
+  stored.promise.catch(() => {}); // the unpack awaits it, and fails with it
   if (unpacking) {
     // Opened before the blob can be renamed into the store; the worker reads through it.
     const fd = openSync(box.blobs.partialPath(layer.digest), "r");
     const source = { fd, size: layer.size, available: offset, digest: !hashHere };
-    extraction = extract(box, workers, layer, source, emit, stored);
+    extraction = extract(box, workers, layer, source, emit, stored.promise);
     unpacked = extraction.done.finally(() => closeSync(fd));
     unpacked.catch(() => {}); // the caller awaits it once the download is done
   }
@@ -472,8 +467,8 @@ async function downloadLayer(
     const digest = writer.written === layer.size ? await extraction?.end() : undefined;
     await writer.commit(digest);
     emit({ status: "Download complete", id });
-  })().then(blobStored, async (err: unknown) => {
-    blobRefused(err);
+  })().then(stored.resolve, async (err: unknown) => {
+    stored.reject(err);
     await extraction?.abort();
     throw err;
   });

@@ -19,11 +19,9 @@ export class GrowingFile implements LayerInput {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly hash: Hash | undefined;
-  private resolveDigest: ((digest: string) => void) | undefined;
+  private readonly digestRead = Promise.withResolvers<string>();
   /** The blob's digest ("sha256:<hex>"), once every one of its `size` bytes has been read (if hashing). */
-  readonly digest = new Promise<string>((resolve) => {
-    this.resolveDigest = resolve;
-  });
+  readonly digest = this.digestRead.promise;
 
   /** `fd` is open for reading and stays open until the reader is done; `available` bytes are on disk. */
   constructor(
@@ -39,7 +37,7 @@ export class GrowingFile implements LayerInput {
   }
 
   private digested(): void {
-    if (this.hash) this.resolveDigest?.(`sha256:${this.hash.digest("hex")}`);
+    if (this.hash) this.digestRead.resolve(`sha256:${this.hash.digest("hex")}`);
   }
 
   grow(available: number): void {

@@ -2,7 +2,8 @@
  * Unpacking on worker threads. A pull's main thread receives and writes layer blobs; the workers
  * read them back as they grow (growing-file.ts), hash them (the blob's digest) and decompress, hash
  * (the diff ID) and extract them at the same time, so a cold pull costs about the longer of the two
- * instead of their sum, and the thread the network waits on does no hashing.
+ * instead of their sum. The thread the network waits on hashes a blob only when every worker
+ * already has a layer.
  */
 import { availableParallelism } from "node:os";
 import { A3sError, type ErrorCode } from "../../../core/errors.ts";
@@ -110,12 +111,15 @@ export class UnpackWorkers {
     const post = (message: WorkerRequest) => {
       if (this.running.has(job)) slot.worker.postMessage(message);
     };
-    let digested: (digest: string | undefined) => void = () => {};
-    const digest = new Promise<string | undefined>((resolve) => {
-      digested = resolve;
-    });
+    const digest = Promise.withResolvers<string | undefined>();
     const done = new Promise<UnpackResult>((resolve, reject) => {
-      this.running.set(job, { worker: slot, resolve, reject, digested, onProgress: options.onProgress });
+      this.running.set(job, {
+        worker: slot,
+        resolve,
+        reject,
+        digested: digest.resolve,
+        onProgress: options.onProgress,
+      });
     });
     slot.jobs++;
     slot.worker.postMessage({
@@ -131,7 +135,7 @@ export class UnpackWorkers {
       end: () => post({ type: "end", job }),
       abort: () => post({ type: "abort", job }),
       done,
-      digest,
+      digest: digest.promise,
     };
   }
 
