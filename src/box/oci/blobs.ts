@@ -116,7 +116,7 @@ async function hashFile(path: string, hash: Hash, length: number): Promise<void>
 }
 
 export class BlobWriter {
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly store: BlobStore,
@@ -172,13 +172,16 @@ export class BlobWriter {
     return `sha256:${hash.digest("hex")}`;
   }
 
-  /** Keeps what was written so the next pull resumes from it. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  /**
+   * Keeps what was written so the next pull resumes from it. Callable early and more than once: the
+   * flush to disk can then overlap whatever else the caller waits for before commit().
+   */
+  close(): Promise<void> {
     // The blob is renamed into the store next: its bytes must be on disk before its name is.
-    await new Promise<void>((resolve) => fsync(this.fd, () => resolve()));
-    closeSync(this.fd);
+    this.closing ??= new Promise<void>((resolve) => fsync(this.fd, () => resolve())).then(() =>
+      closeSync(this.fd),
+    );
+    return this.closing;
   }
 
   private async abandon(): Promise<void> {

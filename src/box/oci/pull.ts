@@ -31,7 +31,7 @@ import {
   tagName,
 } from "./reference.ts";
 import { type FetchedManifest, RegistryClient } from "./registry.ts";
-import { UnpackWorkers, type WorkerSource } from "./unpack/workers.ts";
+import { defaultWorkerCount, UnpackWorkers, type WorkerSource } from "./unpack/workers.ts";
 
 const log = logger("box.pull");
 
@@ -105,9 +105,10 @@ export async function pullImage(box: BoxContext, options: PullOptions): Promise<
   const { digest: manifestDigest, mediaType: manifestMediaType } = fetched;
   // Kept verbatim so `save` reproduces the registry's manifest digest.
   box.blobs.putBytes(manifestDigest, fetched.bytes);
-  const workers = new UnpackWorkers();
+  const downloads = manifest.layers.filter((layer) => !box.blobs.has(layer.digest)).length;
+  const workers = new UnpackWorkers(defaultWorkerCount(downloads > 0));
   // Unpack workers boot (a VM each, the tar parser) while the config is fetched.
-  workers.prestart(manifest.layers.filter((layer) => !box.blobs.has(layer.digest)).length);
+  workers.prestart(downloads);
   const { config, layers, upToDate, downloadedBytes } = await pullLayers(box, {
     client,
     endpoint,
@@ -464,7 +465,11 @@ async function downloadLayer(
   emit({ status: "Downloading", id, progressDetail: { current: writer.written, total: layer.size } });
   emit({ status: "Verifying Checksum", id });
   const verified = (async () => {
-    const digest = writer.written === layer.size ? await extraction?.end() : undefined;
+    // The blob goes to disk while the worker reads the rest of it back (and digests it).
+    const [digest] = await Promise.all([
+      writer.written === layer.size ? extraction?.end() : undefined,
+      writer.close(),
+    ]);
     await writer.commit(digest);
     emit({ status: "Download complete", id });
   })().then(stored.resolve, async (err: unknown) => {

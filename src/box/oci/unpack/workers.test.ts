@@ -14,7 +14,7 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectA3sErrorAsync } from "../../../../tests/expect-error.ts";
 import {
@@ -28,7 +28,7 @@ import {
 import { A3sError } from "../../../core/errors.ts";
 import { type LayerCompression, unpackLayer } from "../unpack.ts";
 import { GrowingFile } from "./growing-file.ts";
-import { UnpackWorkers } from "./workers.ts";
+import { defaultWorkerCount, UnpackWorkers } from "./workers.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "a3s-unpack-workers-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -142,6 +142,14 @@ describe("GrowingFile", () => {
       expect(result).toEqual(whole);
       dl.close();
     }
+  });
+});
+
+describe("defaultWorkerCount", () => {
+  test("leaves the receiving thread a core while downloading, and keeps one worker at least", () => {
+    const cores = availableParallelism();
+    expect(defaultWorkerCount()).toBe(Math.min(4, cores));
+    expect(defaultWorkerCount(true)).toBe(Math.max(1, Math.min(4, cores - 1)));
   });
 });
 
