@@ -96,6 +96,25 @@ export function endpointsFor(
 
 export async function pullImage(box: BoxContext, options: PullOptions): Promise<PullResult> {
   const ref = parseReference(options.reference);
+  const workers = new UnpackWorkers();
+  // An image this machine lacks will be unpacked: a worker boots (a VM, the tar parser) on another
+  // core while the manifest is fetched.
+  const local = box.images.resolve(formatReference(ref));
+  const complete = local?.layers.every((l) => box.blobs.has(l.digest) && box.layers.has(l.diffId));
+  if (!complete) workers.prestart(1);
+  try {
+    return await pullWith(box, options, ref, workers);
+  } finally {
+    await workers.close();
+  }
+}
+
+async function pullWith(
+  box: BoxContext,
+  options: PullOptions,
+  ref: ImageReference,
+  workers: UnpackWorkers,
+): Promise<PullResult> {
   const platform = options.platform ?? hostPlatform();
   const emit = options.onEvent ?? (() => {});
   const { client, endpoint, top } = await resolveManifest(box, ref, options.insecure ?? false);
@@ -106,7 +125,7 @@ export async function pullImage(box: BoxContext, options: PullOptions): Promise<
   // Kept verbatim so `save` reproduces the registry's manifest digest.
   box.blobs.putBytes(manifestDigest, fetched.bytes);
   const downloads = manifest.layers.filter((layer) => !box.blobs.has(layer.digest)).length;
-  const workers = new UnpackWorkers(defaultWorkerCount(downloads > 0));
+  if (downloads > 0) workers.resize(defaultWorkerCount(true));
   // Unpack workers boot (a VM each, the tar parser) while the config is fetched.
   workers.prestart(downloads);
   const { config, layers, upToDate, downloadedBytes } = await pullLayers(box, {
@@ -118,7 +137,7 @@ export async function pullImage(box: BoxContext, options: PullOptions): Promise<
     emit,
     platform,
     ...(options.signal ? { signal: options.signal } : {}),
-  }).finally(() => workers.close());
+  });
   box.images.save(
     {
       id: manifest.config.digest,
@@ -425,9 +444,9 @@ async function downloadLayer(
   if (offset > 0 && response.status !== 206) offset = 0;
   if (offset > 0) log.info(`resuming ${layer.digest} at ${offset} of ${layer.size} bytes`);
   const unpacking = !box.layers.has(layer.diffId);
-  // The worker following the download hashes the blob as it reads it back, unless every worker has a
-  // layer already: then this thread hashes it as it arrives, so no worker carries two layers' worth.
-  const hashHere = !unpacking || workers.busy();
+  // The blob is hashed by the worker following the download as it reads it back, or by this thread as
+  // it arrives: whichever has less to do (see canDigest).
+  const hashHere = !unpacking || !workers.canDigest();
   const writer = await box.blobs.writer(layer.digest, layer.size, offset, { hash: hashHere });
   let extraction: Extraction | undefined;
   let unpacked = Promise.resolve();

@@ -2,8 +2,8 @@
  * Unpacking on worker threads. A pull's main thread receives and writes layer blobs; the workers
  * read them back as they grow (growing-file.ts), hash them (the blob's digest) and decompress, hash
  * (the diff ID) and extract them at the same time, so a cold pull costs about the longer of the two
- * instead of their sum. The thread the network waits on hashes a blob only when every worker
- * already has a layer.
+ * instead of their sum. The thread the network waits on hashes a blob when that evens out the load
+ * (canDigest).
  */
 import { availableParallelism } from "node:os";
 import { A3sError, type ErrorCode } from "../../../core/errors.ts";
@@ -90,11 +90,21 @@ export class UnpackWorkers {
   private nextJob = 1;
   private closed = false;
 
-  constructor(private readonly size = defaultWorkerCount()) {}
+  constructor(private size = defaultWorkerCount()) {}
 
-  /** Every worker is unpacking a layer already, and no more may be started. */
-  busy(): boolean {
-    return this.slots.length >= this.size && this.slots.every((slot) => slot.jobs > 0);
+  /** Sets how many workers may run from now on; those already started stay. */
+  resize(size: number): void {
+    this.size = Math.max(1, size);
+  }
+
+  /**
+   * Whether the worker taking the next download should digest its blob too. Unpacking a layer costs a
+   * worker about twice what receiving it costs the main thread, so the digest goes where it evens the
+   * two out: to the main thread when there is one worker, or every worker has a layer already.
+   */
+  canDigest(): boolean {
+    const busy = this.slots.length >= this.size && this.slots.every((slot) => slot.jobs > 0);
+    return this.size > 1 && !busy;
   }
 
   /** Boots workers for `jobs` coming jobs ahead of the first, so their start overlaps other work. */
