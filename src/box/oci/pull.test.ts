@@ -296,6 +296,26 @@ describe("pull", () => {
     }
   });
 
+  test("a config for another platform stops the downloads that started alongside it, keeping nothing", async () => {
+    // Layer downloads go out with the config's request; the config then refuses the image.
+    const layers = [busyboxLayer(), ...largeImage(8, 2, { seed: "other-platform" })];
+    await pushImage(registry, "test/s390x", "1", {
+      layers,
+      platform: { os: "linux", architecture: "s390x" },
+    });
+    const box = newBox();
+    await expectA3sErrorAsync(
+      pullImage(box, { reference: `${registry.host}/test/s390x:1` }),
+      "not_found",
+      /image is for linux\/s390x/,
+    );
+    for (const layer of layers) expect(box.blobs.has(layer.digest)).toBe(false);
+    const ingest = join(box.paths.images, "ingest");
+    expect(existsSync(ingest) ? readdirSync(ingest) : []).toEqual([]);
+    expect(box.images.list()).toEqual([]);
+    expectLayerCache(box, []);
+  });
+
   test("a layer that does not hash to the config's diff_id is refused and not cached under it", async () => {
     const real = busyboxLayer();
     const claimed = buildLayer([{ path: "etc/motd", content: "the layer the config names\n" }]);

@@ -174,12 +174,38 @@ interface LayerPull {
   signal?: AbortSignal;
 }
 
-/** Fetches the config, then whatever layers the store lacks (downloaded and unpacked). */
+/**
+ * Fetches the config and whatever layers the store lacks (downloaded and unpacked). Downloads start
+ * with the config's request, as Docker's and skopeo's do: a download needs nothing from the config,
+ * only unpacking needs the diff ID it names.
+ */
 async function pullLayers(
   box: BoxContext,
   { client, endpoint, manifest, ref, platform, workers, emit, signal }: LayerPull,
 ): Promise<{ config: ImageConfig; layers: LayerRecord[]; upToDate: boolean; downloadedBytes: number }> {
-  const config = parseImageConfig(await fetchConfig(box, client, endpoint, manifest.config));
+  const described = fetchConfig(box, client, endpoint, manifest.config).then((bytes) =>
+    describeLayers(manifest, parseImageConfig(bytes), platform),
+  );
+  described.catch(() => {}); // awaited below, and by every download before it unpacks
+  const { downloaded, fetched } = await fetchLayers(box, client, endpoint.repository, manifest.layers, {
+    records: described.then(({ layers }) => layers),
+    workers,
+    emit,
+    signal,
+  });
+  const { config, layers } = await described;
+  const tag = tagName(ref);
+  const upToDate =
+    tag !== undefined && fetched === 0 && box.images.get(manifest.config.digest)?.tags.includes(tag) === true;
+  return { config, layers, upToDate, downloadedBytes: downloaded };
+}
+
+/** The config checked against the platform and the manifest, and each layer with its diff ID. */
+function describeLayers(
+  manifest: ImageManifest,
+  config: ImageConfig,
+  platform: Platform,
+): { config: ImageConfig; layers: LayerRecord[] } {
   checkPlatform(config, platform);
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) {
@@ -188,20 +214,13 @@ async function pullLayers(
       `image config lists ${diffIds.length} layers but the manifest has ${manifest.layers.length}`,
     );
   }
-  const layers: LayerRecord[] = manifest.layers.map((layer, i) => ({
+  const layers = manifest.layers.map((layer, i) => ({
     digest: layer.digest,
     diffId: diffIds[i] as string,
     size: layer.size,
     mediaType: layer.mediaType,
   }));
-  const existing = box.images.get(manifest.config.digest);
-  const complete = (l: LayerRecord) => box.blobs.has(l.digest) && box.layers.has(l.diffId);
-  const tag = tagName(ref);
-  const upToDate = tag !== undefined && existing?.tags.includes(tag) === true && layers.every(complete);
-  const downloadedBytes = layers.every(complete)
-    ? 0
-    : await fetchLayers(box, client, endpoint.repository, layers, workers, emit, signal);
-  return { config, layers, upToDate, downloadedBytes };
+  return { config, layers };
 }
 
 async function resolveManifest(
@@ -279,53 +298,89 @@ function checkPlatform(config: ImageConfig, wanted: Platform): void {
   }
 }
 
+interface LayerFetch {
+  /** Every layer with its diff ID, once the config is in. */
+  records: Promise<LayerRecord[]>;
+  workers: UnpackWorkers;
+  emit: (event: PullEvent) => void;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Downloads the blobs the store lacks, from the start, and unpacks every layer the cache lacks.
+ * Resolves with the bytes received and how many layers needed either.
+ */
 async function fetchLayers(
   box: BoxContext,
   client: RegistryClient,
   repository: string,
-  layers: LayerRecord[],
-  workers: UnpackWorkers,
-  emit: (event: PullEvent) => void,
-  signal: AbortSignal | undefined,
-): Promise<number> {
-  let downloaded = 0;
-  const pending: LayerRecord[] = [];
-  for (const layer of layers) {
-    if (box.blobs.has(layer.digest) && box.layers.has(layer.diffId)) {
-      emit({ status: "Already exists", id: shortId(layer.digest) });
-    } else {
-      emit({ status: "Pulling fs layer", id: shortId(layer.digest) });
-      pending.push(layer);
-    }
-  }
-  for (const layer of pending) emit({ status: "Waiting", id: shortId(layer.digest) });
+  descriptors: Descriptor[],
+  { records, workers, emit, signal }: LayerFetch,
+): Promise<{ downloaded: number; fetched: number }> {
+  const missing = [...new Map(descriptors.map((d) => [d.digest, d])).values()].filter(
+    (d) => !box.blobs.has(d.digest),
+  );
+  for (const layer of missing) emit({ status: "Pulling fs layer", id: shortId(layer.digest) });
+  for (const layer of missing) emit({ status: "Waiting", id: shortId(layer.digest) });
   // Workers unpack each layer while it downloads; a finished download frees its slot at once.
   const unpacks: Promise<void>[] = [];
   const keep = (unpack: Promise<void>) => {
     unpack.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     unpacks.push(unpack);
   };
-  const work = async (layer: LayerRecord) => {
-    if (box.blobs.has(layer.digest)) {
-      const extraction = extract(box, workers, layer, { path: box.blobs.path(layer.digest) }, emit);
-      void extraction.end();
-      keep(extraction.done);
-      return;
-    }
-    const result = await downloadWithRetry(box, client, repository, layer, emit, signal, workers);
+  let downloaded = 0;
+  const download = async (descriptor: Descriptor) => {
+    const record = records.then(
+      (layers) => layers.find((l) => l.digest === descriptor.digest) as LayerRecord,
+    );
+    record.catch(() => {}); // awaited once the blob's response is in; the config's error is reported once
+    const result = await downloadWithRetry(box, client, repository, descriptor, record, {
+      workers,
+      emit,
+      signal,
+    });
     downloaded += result.bytes;
     keep(result.unpacked);
   };
   let failure: unknown;
-  await runBounded(pending, box.config.box.maxConcurrentDownloads, work).catch((err: unknown) => {
-    failure = err;
-  });
+  const downloads = runBounded(missing, box.config.box.maxConcurrentDownloads, download).catch(
+    (err: unknown) => {
+      failure ??= err;
+    },
+  );
+  // The layers whose blobs are here already: the config tells whether the cache has them.
+  let extracted = 0;
+  const extractions = records.then(
+    (layers) => {
+      const downloading = new Set(missing.map((d) => d.digest));
+      const present = [...new Map(layers.map((l) => [l.digest, l])).values()].filter(
+        (l) => !downloading.has(l.digest),
+      );
+      const absent = present.filter((l) => !box.layers.has(l.diffId));
+      // An image with every layer in place shows none of them, as Docker's "up to date" pull does.
+      if (missing.length === 0 && absent.length === 0) return;
+      for (const layer of present) {
+        if (!absent.includes(layer)) emit({ status: "Already exists", id: shortId(layer.digest) });
+      }
+      for (const layer of absent) {
+        emit({ status: "Pulling fs layer", id: shortId(layer.digest) });
+        const extraction = extract(box, workers, layer, { path: box.blobs.path(layer.digest) }, emit);
+        void extraction.end();
+        keep(extraction.done);
+        extracted++;
+      }
+    },
+    (err: unknown) => {
+      failure ??= err;
+    },
+  );
+  await Promise.all([downloads, extractions]);
   // Layers that unpack fine are kept for the next pull even when another one fails this one.
   for (const outcome of await Promise.allSettled(unpacks)) {
     if (outcome.status === "rejected") failure ??= outcome.reason;
   }
   if (failure !== undefined) throw failure;
-  return downloaded;
+  return { downloaded, fetched: missing.length + extracted };
 }
 
 /** Bytes of a download between two notes to the worker following it. */
@@ -399,18 +454,20 @@ async function downloadWithRetry(
   box: BoxContext,
   client: RegistryClient,
   repository: string,
-  layer: LayerRecord,
-  emit: (event: PullEvent) => void,
-  signal: AbortSignal | undefined,
-  workers: UnpackWorkers,
+  descriptor: Descriptor,
+  record: Promise<LayerRecord>,
+  pipes: Omit<LayerFetch, "records">,
 ): Promise<Downloaded> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await downloadLayer(box, client, repository, layer, emit, signal, workers);
+      return await downloadLayer(box, client, repository, descriptor, record, pipes);
     } catch (err) {
-      const retryable = err instanceof A3sError && err.code === "network" && !signal?.aborted;
+      const retryable = err instanceof A3sError && err.code === "network" && !pipes.signal?.aborted;
       if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) throw err;
-      emit({ status: `Retrying in ${attempt} second${attempt > 1 ? "s" : ""}`, id: shortId(layer.digest) });
+      pipes.emit({
+        status: `Retrying in ${attempt} second${attempt > 1 ? "s" : ""}`,
+        id: shortId(descriptor.digest),
+      });
       await Bun.sleep(attempt * 1000);
     }
   }
@@ -432,15 +489,22 @@ async function downloadLayer(
   box: BoxContext,
   client: RegistryClient,
   repository: string,
-  layer: LayerRecord,
-  emit: (event: PullEvent) => void,
-  signal: AbortSignal | undefined,
-  workers: UnpackWorkers,
+  descriptor: Descriptor,
+  record: Promise<LayerRecord>,
+  { workers, emit, signal }: Omit<LayerFetch, "records">,
 ): Promise<Downloaded> {
-  const id = shortId(layer.digest);
-  let offset = box.blobs.partialSize(layer.digest);
-  if (offset >= layer.size) offset = 0;
-  const response = await client.getBlob(repository, layer.digest, offset, signal);
+  const id = shortId(descriptor.digest);
+  let offset = box.blobs.partialSize(descriptor.digest);
+  if (offset >= descriptor.size) offset = 0;
+  const response = await client.getBlob(repository, descriptor.digest, offset, signal);
+  // What the blob unpacks to is named by the config, requested alongside.
+  let layer: LayerRecord;
+  try {
+    layer = await record;
+  } catch (err) {
+    response.body.destroy();
+    throw err;
+  }
   if (offset > 0 && response.status !== 206) offset = 0;
   if (offset > 0) log.info(`resuming ${layer.digest} at ${offset} of ${layer.size} bytes`);
   const unpacking = !box.layers.has(layer.diffId);
