@@ -11,6 +11,7 @@ import {
   buildLayer,
   busyboxLayer,
   hostPlatform,
+  type Layer,
   largeImage,
   multiLayerWithWhiteouts,
   pushImage,
@@ -294,6 +295,26 @@ describe("pull", () => {
       const statuses = events.filter((e) => e.id === id).map((e) => e.status);
       expect(statuses.indexOf("Download complete")).toBeLessThan(statuses.indexOf("Pull complete"));
     }
+  });
+
+  test("a layer listed twice in a manifest is downloaded once and recorded twice", async () => {
+    const layer = largeImage(4, 1, { seed: "listed-twice" })[0] as Layer;
+    await pushImage(registry, "test/twice", "1", { layers: [busyboxLayer(), layer, layer] });
+    const box = newBox();
+    const events: PullEvent[] = [];
+    const result = await pullImage(box, {
+      reference: `${registry.host}/test/twice:1`,
+      onEvent: (event) => events.push(event),
+    });
+    expect(result.image.layers.map((l) => l.digest)).toEqual([
+      busyboxLayer().digest,
+      layer.digest,
+      layer.digest,
+    ]);
+    expect(result.downloadedBytes).toBe(busyboxLayer().blob.length + layer.blob.length);
+    const id = layer.digest.slice(7, 19);
+    expect(events.filter((e) => e.id === id && e.status === "Download complete")).toHaveLength(1);
+    expectLayerCache(box, [busyboxLayer().diffId, layer.diffId]);
   });
 
   test("a config for another platform stops the downloads that started alongside it, keeping nothing", async () => {
