@@ -317,9 +317,7 @@ async function fetchLayers(
   descriptors: Descriptor[],
   { records, workers, emit, signal }: LayerFetch,
 ): Promise<{ downloaded: number; fetched: number }> {
-  const missing = [...new Map(descriptors.map((d) => [d.digest, d])).values()].filter(
-    (d) => !box.blobs.has(d.digest),
-  );
+  const missing = uniqueByDigest(descriptors).filter((d) => !box.blobs.has(d.digest));
   for (const layer of missing) emit({ status: "Pulling fs layer", id: shortId(layer.digest) });
   for (const layer of missing) emit({ status: "Waiting", id: shortId(layer.digest) });
   // Workers unpack each layer while it downloads; a finished download frees its slot at once.
@@ -353,9 +351,7 @@ async function fetchLayers(
   const extractions = records.then(
     (layers) => {
       const downloading = new Set(missing.map((d) => d.digest));
-      const present = [...new Map(layers.map((l) => [l.digest, l])).values()].filter(
-        (l) => !downloading.has(l.digest),
-      );
+      const present = uniqueByDigest(layers).filter((l) => !downloading.has(l.digest));
       const absent = present.filter((l) => !box.layers.has(l.diffId));
       // An image with every layer in place shows none of them, as Docker's "up to date" pull does.
       if (missing.length === 0 && absent.length === 0) return;
@@ -381,6 +377,11 @@ async function fetchLayers(
   }
   if (failure !== undefined) throw failure;
   return { downloaded, fetched: missing.length + extracted };
+}
+
+/** A manifest may list one blob more than once; it is fetched and unpacked once. */
+function uniqueByDigest<T extends { digest: string }>(layers: readonly T[]): T[] {
+  return [...new Map(layers.map((layer) => [layer.digest, layer])).values()];
 }
 
 /** Bytes of a download between two notes to the worker following it. */
